@@ -1,0 +1,56 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace MeshVolume.Services.Repository
+{
+    /// <summary>An object stored in a repository.</summary>
+    public sealed class RepositoryObject
+    {
+        /// <summary>Name relative to the repository root, '/' separated.</summary>
+        public string Key { get; set; }
+
+        public long Size { get; set; }
+
+        public DateTime LastModifiedUtc { get; set; }
+    }
+
+    /// <summary>
+    /// A stream that stores what is written to it as one object. Nothing is visible under
+    /// the final key until <see cref="CompleteAsync"/> succeeds; disposing it without
+    /// completing discards everything written.
+    /// </summary>
+    public abstract class RepositoryUpload : Stream
+    {
+        public abstract Task CompleteAsync(CancellationToken cancellationToken);
+
+        public abstract Task AbortAsync();
+    }
+
+    /// <summary>A folder or S3 location that holds backups.</summary>
+    public interface IBackupRepository : IDisposable
+    {
+        /// <summary>Location as the user wrote it: a full folder path or s3://bucket/prefix.</summary>
+        string Location { get; }
+
+        /// <summary>Starts writing an object; memory stays bounded whatever the size.</summary>
+        Task<RepositoryUpload> OpenUploadAsync(string key, CancellationToken cancellationToken);
+
+        Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken);
+
+        /// <summary>Writes a small object in one request, replacing any object of that name.</summary>
+        Task WriteAllBytesAsync(string key, byte[] content, CancellationToken cancellationToken);
+
+        Task<byte[]> ReadAllBytesAsync(string key, CancellationToken cancellationToken);
+
+        /// <summary>Lists every object under a prefix, paging through any number of them.</summary>
+        Task<IReadOnlyList<RepositoryObject>> ListAsync(
+            string prefix, CancellationToken cancellationToken);
+
+        Task<bool> ExistsAsync(string key, CancellationToken cancellationToken);
+
+        Task DeleteAsync(string key, CancellationToken cancellationToken);
+    }
+}
