@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using MeshVolume.Services;
 
 
 namespace MeshVolume.Commands
@@ -62,6 +63,43 @@ namespace MeshVolume.Commands
                 await work(token).ConfigureAwait(false);
                 return true;
             });
+        }
+
+        /// <summary>
+        /// Runs asynchronous work like <see cref="RunAsync{T}"/> and writes a progress record
+        /// from the transfer's counters twice a second, completing it however the work ends.
+        /// </summary>
+        protected T RunWithProgress<T>(
+            Func<CancellationToken, Task<T>> work, TransferProgress progress, string activity,
+            int activityId = 1)
+        {
+            var record = new ProgressRecord(activityId, activity, "Starting");
+            void Update()
+            {
+                record.StatusDescription = progress.Describe();
+                if (progress.TotalBytes > 0)
+                {
+                    record.PercentComplete = (int)Math.Min(
+                        99, progress.Bytes * 100 / progress.TotalBytes.Value);
+                }
+
+                WriteProgress(record);
+            }
+
+            using (var timer = new Timer(_ => Post(Update), null, 500, 500))
+            {
+                try
+                {
+                    return RunAsync(work);
+                }
+                finally
+                {
+                    timer.Change(Timeout.Infinite, Timeout.Infinite);
+                    DrainPipelineQueue();
+                    record.RecordType = ProgressRecordType.Completed;
+                    WriteProgress(record);
+                }
+            }
         }
 
         /// <summary>

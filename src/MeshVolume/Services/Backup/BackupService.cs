@@ -1,0 +1,192 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using Docker.DotNet.Models;
+using MeshVolume.Model;
+using MeshVolume.Services.Archive;
+using MeshVolume.Services.HostFileSystem;
+using MeshVolume.Services.Repository;
+
+namespace MeshVolume.Services.Backup
+{
+    /// <summary>
+    /// Streams one volume into an archive and a manifest in a repository. The archive is
+    /// uploaded while it is produced; the manifest is written only after the archive is
+    /// complete, so an interrupted backup never has one.
+    /// </summary>
+    public sealed class BackupService
+    {
+        private readonly DockerEngine _engine;
+
+        public BackupService(DockerEngine engine)
+        {
+            _engine = engine;
+        }
+
+        public async Task<BackupManifest> BackupAsync(
+            BackupRequest request, CancellationToken cancellationToken)
+        {
+            var volumes = new VolumeService(_engine);
+            VolumeResponse volume = await volumes.InspectAsync(request.VolumeName, cancellationToken)
+                .ConfigureAwait(false);
+            DateTime started = DateTime.UtcNow;
+            string id = BackupNaming.NewId(started);
+            string archiveName = BackupNaming.ArchiveName(
+                volume.Name, id, ArchiveCompression.GetExtension(request.Compression));
+            var manifest = new BackupManifest
+            {
+                Id = id,
+                VolumeName = volume.Name,
+                Driver = volume.Driver,
+                DriverOptions = Copy(volume.Options),
+                Labels = Copy(volume.Labels),
+                Engine = _engine.Name,
+                EngineVersion = _engine.EngineVersion,
+                Host = Environment.MachineName,
+                CreatedUtc = started,
+                Compression = request.Compression,
+                ArchiveName = archiveName,
+                Tags = new List<string>(request.Tags ?? new List<string>()),
+            };
+
+            bool host = VolumePaths.UseHostPath(_engine, volume, request.DataPath);
+            manifest.ReadPath = host ? "host" : "engine";
+            request.Report?.Invoke($"Backing up the volume '{volume.Name}' to " +
+                $"'{request.Repository.Location}' as {archiveName}, reading " +
+                (host ? $"its folder {volume.Mountpoint} directly." : "through the engine's archive API."));
+
+            RepositoryUpload upload = await request.Repository
+                .OpenUploadAsync(archiveName, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await WriteArchiveAsync(request, volume, host, upload, manifest, cancellationToken)
+                    .ConfigureAwait(false);
+                await upload.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                await upload.AbortAsync().ConfigureAwait(false);
+                throw Failed(volume.Name, ex);
+            }
+            finally
+            {
+                upload.Dispose();
+            }
+
+            string manifestName = BackupNaming.ManifestName(volume.Name, id);
+            await request.Repository.WriteAllBytesAsync(
+                manifestName, ManifestSerializer.Serialize(manifest), cancellationToken)
+                .ConfigureAwait(false);
+            request.Report?.Invoke($"Wrote the manifest {manifestName}: {manifest.FileCount:N0} " +
+                $"files, {TransferProgress.FormatBytes(manifest.ContentSize)} of content, " +
+                $"archive {TransferProgress.FormatBytes(manifest.ArchiveSize)}.");
+            return manifest;
+        }
+
+        private async Task WriteArchiveAsync(
+            BackupRequest request, VolumeResponse volume, bool host, Stream destination,
+            BackupManifest manifest, CancellationToken cancellationToken)
+        {
+            using (var hashing = new HashingStream(destination, leaveOpen: true))
+            {
+                using (Stream compressed = ArchiveCompression.CreateCompressor(
+                    hashing, request.Compression, request.CompressionLevel, leaveOpen: true))
+                using (var tar = new TarArchiveWriter(compressed, leaveOpen: true))
+                {
+                    var recorder = new ManifestRecorder(manifest, tar, request.Progress, cancellationToken);
+                    if (host)
+                    {
+                        ReadFromHost(volume.Mountpoint, recorder, request.Warn);
+                    }
+                    else
+                    {
+                        await ReadFromEngineAsync(volume.Name, recorder, cancellationToken)
+                            .ConfigureAwait(false);
+                    }
+
+                    tar.Finish();
+                }
+
+                manifest.ArchiveSize = hashing.BytesHashed;
+                manifest.ArchiveSha256 = hashing.GetHashHex();
+            }
+        }
+
+        private static void ReadFromHost(string folder, ManifestRecorder recorder, Action<string> warn)
+        {
+            using (var reader = new HostVolumeReader(folder, warn))
+            {
+                foreach (HostVolumeEntry item in reader.ReadEntries())
+                {
+                    using (Stream content = item.Entry.Type == EntryType.File ? item.OpenContent() : null)
+                    {
+                        recorder.Add(item.Entry, content);
+                    }
+                }
+            }
+        }
+
+        private async Task ReadFromEngineAsync(
+            string volumeName, ManifestRecorder recorder, CancellationToken cancellationToken)
+        {
+            HelperContainer helper = await HelperContainer.CreateAsync(
+                _engine, volumeName, readOnly: true, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                using (Stream tarStream = await helper.GetArchiveAsync(cancellationToken)
+                    .ConfigureAwait(false))
+                using (var reader = new TarArchiveReader(tarStream))
+                {
+                    while (reader.MoveNext())
+                    {
+                        ArchiveEntry entry = reader.Current;
+                        entry.Path = VolumePaths.FromEngineArchive(entry.Path);
+                        if (entry.Type == EntryType.HardLink)
+                        {
+                            entry.LinkTarget = VolumePaths.FromEngineArchive(entry.LinkTarget);
+                        }
+
+                        recorder.Add(entry, entry.Type == EntryType.File ? reader.OpenContent() : null);
+                    }
+                }
+            }
+            finally
+            {
+                await helper.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        private static MeshVolumeException Failed(string volumeName, Exception ex)
+        {
+            if (ex is OperationCanceledException)
+            {
+                return new MeshVolumeException(
+                    $"The backup of the volume '{volumeName}' was cancelled; no backup was " +
+                    "recorded and the partial archive was removed.",
+                    MeshErrors.OperationCancelled, ErrorCategory.OperationStopped, ex);
+            }
+
+            if (ex is MeshVolumeException known)
+            {
+                return new MeshVolumeException(
+                    $"The backup of the volume '{volumeName}' failed: {known.Message} No backup " +
+                    "was recorded and the partial archive was removed.",
+                    known.ErrorId, known.Category, ex);
+            }
+
+            return new MeshVolumeException(
+                $"The backup of the volume '{volumeName}' failed: {ex.GetBaseException().Message}" +
+                " No backup was recorded and the partial archive was removed.",
+                MeshErrors.BackupFailed, ErrorCategory.WriteError, ex);
+        }
+
+        private static Dictionary<string, string> Copy(IDictionary<string, string> source)
+        {
+            return source == null ? new Dictionary<string, string>()
+                : new Dictionary<string, string>(source, StringComparer.Ordinal);
+        }
+    }
+}
