@@ -18,6 +18,10 @@ namespace MeshVolume
         public const string RepositoryMissing = "RepositoryMissing";
         public const string RepositoryInvalid = "RepositoryInvalid";
         public const string RepositoryAccessFailed = "RepositoryAccessFailed";
+        public const string RepositoryNotFound = "RepositoryNotFound";
+        public const string RepositoryAccessDenied = "RepositoryAccessDenied";
+        public const string RepositoryUnreachable = "RepositoryUnreachable";
+        public const string RepositoryObjectNotFound = "RepositoryObjectNotFound";
         public const string BackupFailed = "BackupFailed";
         public const string BackupNotFound = "BackupNotFound";
         public const string ManifestInvalid = "ManifestInvalid";

@@ -27,6 +27,38 @@ namespace MeshVolume.Services.Repository
         public abstract Task CompleteAsync(CancellationToken cancellationToken);
 
         public abstract Task AbortAsync();
+
+        /// <summary>Number of bytes written so far; <see cref="Position"/> returns it too.</summary>
+        public abstract long BytesWritten { get; }
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => BytesWritten;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            throw new NotSupportedException();
+        }
+
+        public override long Seek(long offset, SeekOrigin origin)
+        {
+            throw new NotSupportedException();
+        }
+
+        public override void SetLength(long value)
+        {
+            throw new NotSupportedException();
+        }
     }
 
     /// <summary>A folder or S3 location that holds backups.</summary>
@@ -34,6 +66,14 @@ namespace MeshVolume.Services.Repository
     {
         /// <summary>Location as the user wrote it: a full folder path or s3://bucket/prefix.</summary>
         string Location { get; }
+
+        /// <summary>
+        /// Checks that the repository can be reached and listed with the configured
+        /// credentials, and throws a <see cref="MeshVolumeException"/> that names the cause
+        /// when it cannot. A folder repository that does not exist yet is created, because
+        /// the first backup into a new folder is expected to create it.
+        /// </summary>
+        Task CheckAccessAsync(CancellationToken cancellationToken);
 
         /// <summary>Starts writing an object; memory stays bounded whatever the size.</summary>
         Task<RepositoryUpload> OpenUploadAsync(string key, CancellationToken cancellationToken);
@@ -45,12 +85,16 @@ namespace MeshVolume.Services.Repository
 
         Task<byte[]> ReadAllBytesAsync(string key, CancellationToken cancellationToken);
 
-        /// <summary>Lists every object under a prefix, paging through any number of them.</summary>
+        /// <summary>
+        /// Lists every object whose key starts with a prefix (empty for all), paging through
+        /// any number of them.
+        /// </summary>
         Task<IReadOnlyList<RepositoryObject>> ListAsync(
             string prefix, CancellationToken cancellationToken);
 
         Task<bool> ExistsAsync(string key, CancellationToken cancellationToken);
 
+        /// <summary>Deletes an object; deleting a key that does not exist is not an error.</summary>
         Task DeleteAsync(string key, CancellationToken cancellationToken);
     }
 }
