@@ -40,6 +40,7 @@ namespace MeshVolume
         public const string PersistenceCheckFailed = "PersistenceCheckFailed";
         public const string RetentionWouldRemoveAll = "RetentionWouldRemoveAll";
         public const string OperationCancelled = "OperationCancelled";
+        public const string ContainerRestartFailed = "ContainerRestartFailed";
 
         /// <summary>Builds an error record whose exception carries the message.</summary>
         public static ErrorRecord Create(

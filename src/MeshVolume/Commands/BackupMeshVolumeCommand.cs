@@ -1,0 +1,140 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Management.Automation;
+using MeshVolume.Model;
+using MeshVolume.Services;
+using MeshVolume.Services.Backup;
+
+namespace MeshVolume.Commands
+{
+    /// <summary>Backs up Docker volumes into a repository as a tar archive plus a manifest.</summary>
+    [Cmdlet(VerbsData.Backup, "MeshVolume", SupportsShouldProcess = true,
+        ConfirmImpact = ConfirmImpact.Low)]
+    [OutputType(typeof(MeshVolumeBackupInfo))]
+    public sealed class BackupMeshVolumeCommand : RepositoryCmdlet
+    {
+        /// <summary>Volumes to back up.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true,
+            ValueFromPipelineByPropertyName = true)]
+        [Alias("VolumeName")]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(VolumeNameCompleter))]
+        public string[] Name { get; set; }
+
+        /// <summary>Archive compression: zstd (default), gzip or none.</summary>
+        [Parameter]
+        [ValidateSet("zstd", "gzip", "none")]
+        public string Compression { get; set; } = "zstd";
+
+        /// <summary>Compression level: zstd 1-19 (default 3), gzip 1-9 (default 6).</summary>
+        [Parameter]
+        [ValidateRange(1, 19)]
+        public int CompressionLevel { get; set; }
+
+        /// <summary>Tags recorded in the manifest, for Get-MeshVolumeBackup -Tag and retention.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[] Tag { get; set; }
+
+        /// <summary>Stops the running containers that use the volume for the backup.</summary>
+        [Parameter]
+        public SwitchParameter StopContainers { get; set; }
+
+        /// <summary>How the volume is read: Auto, Host (its folder) or Engine (the archive API).</summary>
+        [Parameter]
+        public DataPath DataPath { get; set; } = DataPath.Auto;
+
+        protected override void ProcessRecord()
+        {
+            foreach (string name in Name)
+            {
+                try
+                {
+                    BackupOne(name);
+                }
+                catch (MeshVolumeException ex)
+                {
+                    WriteError(ex.ToErrorRecord(name));
+                }
+            }
+        }
+
+        private void BackupOne(string name)
+        {
+            var repository = OpenRepository();
+            string action = $"Back up to {repository.Location}" +
+                (StopContainers ? ", stopping the containers that use it" : "");
+            if (!ShouldProcess(name, action))
+            {
+                return;
+            }
+
+            var control = new ContainerControl(Engine);
+            var running = RunAsync(token => control.GetRunningUsersAsync(name, token));
+            if (running.Count > 0 && !StopContainers)
+            {
+                WriteWarning($"The volume '{name}' is in use by running container(s) " +
+                    $"{string.Join(", ", running.Select(c => c.Name))}; files written during the " +
+                    "backup may be inconsistent. Use -StopContainers for a consistent copy.");
+            }
+
+            var watch = Stopwatch.StartNew();
+            IReadOnlyList<MeshVolumeContainerInfo> stopped = new MeshVolumeContainerInfo[0];
+            BackupManifest manifest;
+            try
+            {
+                if (StopContainers && running.Count > 0)
+                {
+                    stopped = RunAsync(token => control.StopAsync(running, Report, token));
+                }
+
+                manifest = Run(name, repository);
+            }
+            finally
+            {
+                if (stopped.Count > 0)
+                {
+                    var failures = RunAsync(_ => control.StartAsync(stopped, Report));
+                    foreach (string failure in failures)
+                    {
+                        WriteError(failure, MeshErrors.ContainerRestartFailed,
+                            ErrorCategory.ResourceUnavailable, name);
+                    }
+                }
+            }
+
+            var info = new BackupCatalog(repository).ToInfo(
+                manifest, BackupNaming.ManifestName(manifest.VolumeName, manifest.Id));
+            info.StoppedContainers = stopped.Select(c => c.Name).ToArray();
+            info.Duration = watch.Elapsed;
+            WriteObject(info);
+        }
+
+        private BackupManifest Run(string name, Services.Repository.IBackupRepository repository)
+        {
+            var request = new BackupRequest
+            {
+                VolumeName = name,
+                Repository = repository,
+                Compression = Compression,
+                CompressionLevel = MyInvocation.BoundParameters.ContainsKey(nameof(CompressionLevel))
+                    ? CompressionLevel : (int?)null,
+                Tags = Tag?.ToList() ?? new List<string>(),
+                DataPath = DataPath,
+                Report = Report,
+                Warn = message => Post(() => WriteWarning(message)),
+            };
+            var service = new BackupService(Engine);
+            return RunWithProgress(
+                token => service.BackupAsync(request, token), request.Progress,
+                $"Backing up the volume {name}");
+        }
+
+        private void Report(string message)
+        {
+            PostVerbose(() => message);
+        }
+    }
+}

@@ -1,0 +1,361 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+using Docker.DotNet.Models;
+using MeshVolume.Model;
+using MeshVolume.Services.Archive;
+using MeshVolume.Services.HostFileSystem;
+using MeshVolume.Services.Repository;
+
+namespace MeshVolume.Services.Backup
+{
+    /// <summary>What Restore-MeshVolume asks of the restore service.</summary>
+    public sealed class RestoreRequest
+    {
+        public BackupManifest Manifest { get; set; }
+
+        public IBackupRepository Repository { get; set; }
+
+        /// <summary>Volume to restore into; the backup's own volume when null.</summary>
+        public string TargetName { get; set; }
+
+        /// <summary>Replaces the contents of a target that is not empty.</summary>
+        public bool Force { get; set; }
+
+        public DataPath DataPath { get; set; } = DataPath.Auto;
+
+        public TransferProgress Progress { get; set; } = new TransferProgress();
+
+        public Action<string> Report { get; set; }
+    }
+
+    /// <summary>The outcome of a restore.</summary>
+    public sealed class RestoreOutcome
+    {
+        public string TargetName { get; set; }
+
+        public bool CreatedVolume { get; set; }
+
+        public bool ReplacedContents { get; set; }
+
+        public string DataPath { get; set; }
+
+        public long EntriesRestored { get; set; }
+    }
+
+    /// <summary>
+    /// Restores a backup into a volume. The archive's SHA-256 is checked against the manifest;
+    /// a volume created for a restore that fails is removed again, and a failure after an
+    /// existing volume was touched is reported as such.
+    /// </summary>
+    public sealed class RestoreService
+    {
+        private readonly DockerEngine _engine;
+        private readonly VolumeService _volumes;
+
+        public RestoreService(DockerEngine engine)
+        {
+            _engine = engine;
+            _volumes = new VolumeService(engine);
+        }
+
+        public async Task<RestoreOutcome> RestoreAsync(
+            RestoreRequest request, CancellationToken cancellationToken)
+        {
+            BackupManifest manifest = request.Manifest;
+            string target = request.TargetName ?? manifest.VolumeName;
+            VolumeService.ValidateName(target);
+            var outcome = new RestoreOutcome { TargetName = target };
+
+            VolumeResponse volume = await _volumes.TryInspectAsync(target, cancellationToken)
+                .ConfigureAwait(false);
+            if (volume == null)
+            {
+                request.Report?.Invoke($"Creating the volume '{target}' with driver " +
+                    $"'{manifest.Driver}' and the backup's options and labels.");
+                volume = await _volumes.CreateAsync(target, manifest.Driver, manifest.DriverOptions,
+                    manifest.Labels, cancellationToken).ConfigureAwait(false);
+                outcome.CreatedVolume = true;
+            }
+            else
+            {
+                outcome.ReplacedContents = await PrepareExistingAsync(
+                    request, volume, cancellationToken).ConfigureAwait(false);
+                if (outcome.ReplacedContents && !VolumePaths.UseHostPath(_engine, volume, request.DataPath))
+                {
+                    volume = await _volumes.InspectAsync(target, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            bool host = VolumePaths.UseHostPath(_engine, volume, request.DataPath);
+            outcome.DataPath = host ? "host" : "engine";
+            try
+            {
+                outcome.EntriesRestored = await ExtractAsync(request, volume, host, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                throw await FailedAsync(request, target, outcome, ex).ConfigureAwait(false);
+            }
+
+            return outcome;
+        }
+
+        // An existing volume is only touched when the user forced it, no container runs on it,
+        // and the archive has been verified, so a bad archive never costs the data there.
+        private async Task<bool> PrepareExistingAsync(
+            RestoreRequest request, VolumeResponse volume, CancellationToken cancellationToken)
+        {
+            var users = await _volumes.GetVolumeUsersAsync(cancellationToken).ConfigureAwait(false);
+            var running = users[volume.Name].Where(c => c.State == "running").ToList();
+            if (running.Count > 0)
+            {
+                throw new MeshVolumeException(
+                    $"The volume '{volume.Name}' is in use by running container(s) " +
+                    $"{string.Join(", ", running.Select(c => c.Name))}. Stop them before " +
+                    "restoring into it, or restore into another volume with -TargetName.",
+                    MeshErrors.VolumeInUse, ErrorCategory.ResourceBusy);
+            }
+
+            bool host = VolumePaths.UseHostPath(_engine, volume, request.DataPath);
+            bool empty = await IsEmptyAsync(volume, host, cancellationToken).ConfigureAwait(false);
+            if (empty)
+            {
+                return false;
+            }
+
+            if (!request.Force)
+            {
+                throw new MeshVolumeException(
+                    $"The volume '{volume.Name}' is not empty. Use -Force to replace its contents " +
+                    "with the backup, or restore into a new volume with -TargetName.",
+                    MeshErrors.RestoreTargetNotEmpty, ErrorCategory.ResourceExists);
+            }
+
+            request.Report?.Invoke("Checking the archive's SHA-256 before replacing the contents " +
+                $"of the volume '{volume.Name}'.");
+            await VerifyArchiveAsync(request, cancellationToken).ConfigureAwait(false);
+
+            request.Report?.Invoke($"Removing the current contents of the volume '{volume.Name}'.");
+            if (host)
+            {
+                HostVolumeWriter.ClearVolume(volume.Mountpoint);
+            }
+            else
+            {
+                await RecreateAsync(volume, users[volume.Name].Any(), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
+            return true;
+        }
+
+        // The archive API cannot delete files, so an engine-side volume is emptied by removing
+        // and creating it again with the same driver, options and labels.
+        private async Task RecreateAsync(
+            VolumeResponse volume, bool hasContainers, CancellationToken cancellationToken)
+        {
+            if (hasContainers)
+            {
+                throw new MeshVolumeException(
+                    $"The volume '{volume.Name}' must be emptied through the engine, which means " +
+                    "removing and creating it again, but stopped containers still reference it. " +
+                    "Remove those containers, or restore into another volume with -TargetName.",
+                    MeshErrors.VolumeInUse, ErrorCategory.ResourceBusy);
+            }
+
+            await _volumes.RemoveAsync(volume.Name, cancellationToken).ConfigureAwait(false);
+            await _volumes.CreateAsync(volume.Name, volume.Driver, volume.Options, volume.Labels,
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        private async Task<bool> IsEmptyAsync(
+            VolumeResponse volume, bool host, CancellationToken cancellationToken)
+        {
+            if (host)
+            {
+                return !Directory.EnumerateFileSystemEntries(volume.Mountpoint).Any();
+            }
+
+            HelperContainer helper = await HelperContainer.CreateAsync(
+                _engine, volume.Name, readOnly: true, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                // Reading stops after the second entry: the first is the volume root itself.
+                using (Stream tar = await helper.GetArchiveAsync(cancellationToken).ConfigureAwait(false))
+                using (var reader = new TarArchiveReader(tar))
+                {
+                    int entries = 0;
+                    while (entries < 2 && reader.MoveNext())
+                    {
+                        entries++;
+                    }
+
+                    return entries < 2;
+                }
+            }
+            finally
+            {
+                await helper.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        private static async Task VerifyArchiveAsync(
+            RestoreRequest request, CancellationToken cancellationToken)
+        {
+            BackupManifest manifest = request.Manifest;
+            using (Stream archive = await request.Repository.OpenReadAsync(
+                manifest.ArchiveName, cancellationToken).ConfigureAwait(false))
+            using (var hashing = new HashingStream(archive, leaveOpen: false))
+            {
+                await hashing.CopyToAsync(Stream.Null, 1 << 20, cancellationToken).ConfigureAwait(false);
+                CheckArchiveHash(manifest, hashing.GetHashHex());
+            }
+        }
+
+        private async Task<long> ExtractAsync(
+            RestoreRequest request, VolumeResponse volume, bool host,
+            CancellationToken cancellationToken)
+        {
+            BackupManifest manifest = request.Manifest;
+            request.Report?.Invoke($"Restoring {manifest.ArchiveName} from " +
+                $"'{request.Repository.Location}' into the volume '{volume.Name}', writing " +
+                (host ? $"its folder {volume.Mountpoint} directly." : "through the engine's archive API."));
+            request.Progress.TotalBytes = manifest.ContentSize;
+            long entries;
+            using (Stream archive = await request.Repository.OpenReadAsync(
+                manifest.ArchiveName, cancellationToken).ConfigureAwait(false))
+            using (var hashing = new HashingStream(archive, leaveOpen: false))
+            {
+                using (Stream tar = ArchiveCompression.OpenDecompressor(
+                    hashing, manifest.Compression, leaveOpen: true))
+                {
+                    entries = host
+                        ? ExtractOnHost(tar, volume.Mountpoint, request, cancellationToken)
+                        : await ExtractThroughEngineAsync(tar, volume.Name, request, cancellationToken)
+                            .ConfigureAwait(false);
+                }
+
+                // Reads what follows the tar's end blocks, such as zstd's frame trailer.
+                await hashing.CopyToAsync(Stream.Null, 81920, cancellationToken).ConfigureAwait(false);
+                CheckArchiveHash(manifest, hashing.GetHashHex());
+            }
+
+            return entries;
+        }
+
+        private static long ExtractOnHost(
+            Stream tar, string folder, RestoreRequest request, CancellationToken cancellationToken)
+        {
+            long count = 0;
+            using (var reader = new TarArchiveReader(tar))
+            using (var writer = new HostVolumeWriter(folder))
+            {
+                while (reader.MoveNext())
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    ArchiveEntry entry = reader.Current;
+                    Stream content = entry.Type == EntryType.File
+                        ? new ProgressStream(reader.OpenContent(), request.Progress)
+                        : null;
+                    writer.Write(entry, content);
+                    if (entry.Type == EntryType.File)
+                    {
+                        request.Progress.AddFile();
+                    }
+
+                    count++;
+                }
+
+                writer.Finish();
+                writer.Flush();
+            }
+
+            return count;
+        }
+
+        private async Task<long> ExtractThroughEngineAsync(
+            Stream tar, string volumeName, RestoreRequest request,
+            CancellationToken cancellationToken)
+        {
+            HelperContainer helper = await HelperContainer.CreateAsync(
+                _engine, volumeName, readOnly: false, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                // The archive already holds volume-relative paths, so the engine extracts it
+                // into the mount point as it is.
+                var counted = new ProgressStream(tar, request.Progress);
+                await helper.ExtractArchiveAsync(counted, cancellationToken).ConfigureAwait(false);
+                return request.Manifest.Entries.Count;
+            }
+            finally
+            {
+                await helper.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        private static void CheckArchiveHash(BackupManifest manifest, string actual)
+        {
+            if (!string.Equals(actual, manifest.ArchiveSha256, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new MeshVolumeException(
+                    $"The archive {manifest.ArchiveName} does not match its manifest: its SHA-256 " +
+                    $"is {actual}, the manifest records {manifest.ArchiveSha256}. The archive was " +
+                    "changed or damaged after the backup; restore another backup.",
+                    MeshErrors.ArchiveChecksumMismatch, ErrorCategory.InvalidData);
+            }
+        }
+
+        private async Task<Exception> FailedAsync(
+            RestoreRequest request, string target, RestoreOutcome outcome, Exception ex)
+        {
+            var known = ex as MeshVolumeException;
+            string reason = known?.Message ?? ex.GetBaseException().Message;
+            string errorId = known?.ErrorId ?? MeshErrors.RestoreFailed;
+            if (ex is OperationCanceledException)
+            {
+                reason = "the restore was cancelled.";
+                errorId = MeshErrors.OperationCancelled;
+            }
+
+            if (outcome.CreatedVolume)
+            {
+                try
+                {
+                    using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+                    {
+                        await _volumes.RemoveAsync(target, timeout.Token).ConfigureAwait(false);
+                    }
+
+                    reason += $" The volume '{target}', created for this restore, was removed.";
+                }
+                catch (Exception cleanup)
+                {
+                    reason += $" The volume '{target}', created for this restore, could not be " +
+                        $"removed ({cleanup.GetBaseException().Message}); remove it with " +
+                        $"Remove-MeshVolume {target}.";
+                }
+
+                return new MeshVolumeException(
+                    $"Restoring into '{target}' failed: {reason}", errorId,
+                    known?.Category ?? ErrorCategory.WriteError, ex);
+            }
+
+            string before = outcome.ReplacedContents
+                ? "Its previous contents were removed and"
+                : "It was empty before, and";
+            return new MeshVolumeException(
+                $"Restoring into the existing volume '{target}' failed midway: {reason} {before} " +
+                "it now holds part of the backup. Run the restore again with -Force, from this " +
+                "or another backup.",
+                errorId == MeshErrors.ArchiveChecksumMismatch || errorId == MeshErrors.OperationCancelled
+                    ? errorId : MeshErrors.RestoreIncomplete,
+                ErrorCategory.WriteError, ex);
+        }
+    }
+}
