@@ -96,7 +96,7 @@ Describe 'BackupRepository.Open' -Tag Repository {
         Test-Path $path | Should -BeFalse -Because 'opening alone creates nothing'
     }
 
-    It 'opens an S3 repository for s3:// in any letter case' {
+    It 'opens S3 for s3:// in any case' {
         $repository = [MeshVolume.Services.Repository.BackupRepository]::Open(
             'S3://some-bucket/host1/daily/', $null)
 
@@ -107,7 +107,7 @@ Describe 'BackupRepository.Open' -Tag Repository {
         $repository.Dispose()
     }
 
-    It 'uses MESHVOLUME_REPOSITORY when the location is empty' {
+    It 'falls back to MESHVOLUME_REPOSITORY' {
         $path = Join-Path ([IO.Path]::GetTempPath()) "meshvolume-test-$(New-RandomSuffix)"
         $env:MESHVOLUME_REPOSITORY = $path
 
@@ -191,7 +191,7 @@ Describe 'Folder repository' -Tag Repository {
         Get-ChildItem $Root -Force | Should -BeNullOrEmpty -Because 'the probe file is removed'
     }
 
-    It 'makes a completed upload visible under its key' {
+    It 'completed upload is visible' {
         $upload = Wait-Task $Repository.OpenUploadAsync('app_db/20261204T1740Z.tar.zst', $NoToken)
         $sha256 = Write-RandomData -Stream $upload -Size (3 * $MiB + 17) -Seed 5
         Wait-Task $upload.CompleteAsync($NoToken)
@@ -207,7 +207,7 @@ Describe 'Folder repository' -Tag Repository {
             Should -BeNullOrEmpty
     }
 
-    It 'hides an upload from listings until it completes' {
+    It 'open upload is hidden' {
         $upload = Wait-Task $Repository.OpenUploadAsync('hidden/archive.tar', $NoToken)
         try {
             Write-RandomData -Stream $upload -Size (2 * $MiB) | Out-Null
@@ -222,7 +222,7 @@ Describe 'Folder repository' -Tag Repository {
         }
     }
 
-    It 'leaves no file when an upload is disposed without completing' {
+    It 'disposed upload leaves no file' {
         $upload = Wait-Task $Repository.OpenUploadAsync('disposed/archive.tar', $NoToken)
         Write-RandomData -Stream $upload -Size (2 * $MiB) | Out-Null
         $upload.Dispose()
@@ -231,7 +231,7 @@ Describe 'Folder repository' -Tag Repository {
         Wait-Task $Repository.ExistsAsync('disposed/archive.tar', $NoToken) | Should -BeFalse
     }
 
-    It 'leaves no file when an upload is aborted' {
+    It 'aborted upload leaves no file' {
         $upload = Wait-Task $Repository.OpenUploadAsync('aborted/archive.tar', $NoToken)
         Write-RandomData -Stream $upload -Size $MiB | Out-Null
         Wait-Task $upload.AbortAsync()
@@ -240,7 +240,7 @@ Describe 'Folder repository' -Tag Repository {
         Get-ChildItem (Join-Path $Root 'aborted') -Force -File | Should -BeNullOrEmpty
     }
 
-    It 'replaces an object with WriteAllBytes and reads it back' {
+    It 'WriteAllBytes replaces an object' {
         $first = [Text.Encoding]::UTF8.GetBytes('{"formatVersion":1}')
         $second = [Text.Encoding]::UTF8.GetBytes('{"formatVersion":2}')
 
@@ -251,7 +251,7 @@ Describe 'Folder repository' -Tag Repository {
         [Text.Encoding]::UTF8.GetString($read) | Should -Be '{"formatVersion":2}'
     }
 
-    It 'deletes an object, and deleting it again is no error' {
+    It 'deletes an object twice' {
         Wait-Task $Repository.WriteAllBytesAsync('delete/me.json', [byte[]] (1, 2), $NoToken)
 
         Wait-Task $Repository.DeleteAsync('delete/me.json', $NoToken)
@@ -260,7 +260,7 @@ Describe 'Folder repository' -Tag Repository {
         Wait-Task $Repository.ExistsAsync('delete/me.json', $NoToken) | Should -BeFalse
     }
 
-    It 'lists recursively with keys separated by /' {
+    It 'lists subfolders as / keys' {
         Wait-Task $Repository.WriteAllBytesAsync('tree/a/b/c.bin', [byte[]] (1), $NoToken)
         Wait-Task $Repository.WriteAllBytesAsync('tree/a/d.bin', [byte[]] (1), $NoToken)
         Wait-Task $Repository.WriteAllBytesAsync('treetop.bin', [byte[]] (1), $NoToken)
@@ -271,7 +271,7 @@ Describe 'Folder repository' -Tag Repository {
         (Wait-Task $Repository.ListAsync('tree', $NoToken)).Key | Should -Contain 'treetop.bin'
     }
 
-    It 'reports a missing object with RepositoryObjectNotFound' {
+    It 'missing object is RepositoryObjectNotFound' {
         $exception = Get-ThrownException {
             Wait-Task $Repository.ReadAllBytesAsync('missing/object.json', $NoToken)
         }
@@ -287,7 +287,7 @@ Describe 'Folder repository' -Tag Repository {
         $exception | Should -BeOfType ([ArgumentException])
     }
 
-    It 'reports a missing folder on listing with RepositoryNotFound' {
+    It 'missing folder is RepositoryNotFound' {
         $missing = Join-Path ([IO.Path]::GetTempPath()) "meshvolume-test-$(New-RandomSuffix)"
         $repository = [MeshVolume.Services.Repository.FolderRepository]::new($missing)
 
@@ -333,7 +333,7 @@ public sealed class GetMeshTestRepositoryCommand : MeshVolume.Commands.Repositor
         $env:MESHVOLUME_REPOSITORY = $script:SavedLocation
     }
 
-    It 'resolves a relative folder against the current location' {
+    It 'resolves a relative folder' {
         Push-Location $TestDrive
         try {
             $repository = Get-MeshTestRepository -Repository 'backups/host1'
@@ -345,7 +345,7 @@ public sealed class GetMeshTestRepositoryCommand : MeshVolume.Commands.Repositor
         $repository.Location | Should -Be (Join-Path $TestDrive 'backups' 'host1')
     }
 
-    It 'takes the repository from a piped object property' {
+    It 'binds Repository from the pipeline' {
         $repository = [pscustomobject] @{ Repository = 's3://piped-bucket/p' } |
             Get-MeshTestRepository
 
@@ -353,7 +353,7 @@ public sealed class GetMeshTestRepositoryCommand : MeshVolume.Commands.Repositor
         $repository.Dispose()
     }
 
-    It 'passes -Endpoint and -Region to the S3 repository' {
+    It 'passes -Endpoint and -Region' {
         $repository = Get-MeshTestRepository -Repository 's3://b/p' `
             -Endpoint 'http://127.0.0.1:9' -Region 'eu-central-1' -S3ChecksumMode WhenSupported
 
@@ -362,7 +362,12 @@ public sealed class GetMeshTestRepositoryCommand : MeshVolume.Commands.Repositor
         $repository.Dispose()
     }
 
-    It 'fails with RepositoryMissing when no repository is given' {
+    It 'rejects a path on another provider' {
+        { Get-MeshTestRepository -Repository 'Env:/PATH' } |
+            Should -Throw -ErrorId 'RepositoryInvalid,GetMeshTestRepositoryCommand'
+    }
+
+    It 'missing repository is RepositoryMissing' {
         $env:MESHVOLUME_REPOSITORY = $null
 
         { Get-MeshTestRepository } |
@@ -376,9 +381,11 @@ Describe 'S3 repository' -Tag Repository -Skip:(-not $HasS3) {
         $script:Bucket = $env:MESHVOLUME_TEST_S3_BUCKET
         $script:Prefix = "meshvolume-test-$(New-RandomSuffix)"
         $script:Location = "s3://$Bucket/$Prefix"
-        $script:Repository = [MeshVolume.Services.Repository.BackupRepository]::Open($Location, $null)
+        $script:Repository =
+            [MeshVolume.Services.Repository.BackupRepository]::Open($Location, $null)
         # Debian installs awscli as /usr/bin/aws; prefer it to other copies on the PATH.
-        $script:AwsPath = if (Test-Path /usr/bin/aws) { '/usr/bin/aws' } else { (Get-Command aws).Source }
+        $script:AwsPath = '/usr/bin/aws'
+        if (-not (Test-Path $AwsPath)) { $script:AwsPath = (Get-Command aws).Source }
         $script:Scratch = Join-Path ([IO.Path]::GetTempPath()) "meshvolume-test-$(New-RandomSuffix)"
         New-Item $Scratch -ItemType Directory | Out-Null
 
@@ -430,7 +437,7 @@ Describe 'S3 repository' -Tag Repository -Skip:(-not $HasS3) {
         { Wait-Task $Repository.CheckAccessAsync($NoToken) } | Should -Not -Throw
     }
 
-    It 'writes, checks, reads and deletes a small object' {
+    It 'small object round-trips' {
         $content = [Text.Encoding]::UTF8.GetBytes('{"volumeName":"app_db"}')
 
         Wait-Task $Repository.WriteAllBytesAsync('small/manifest.json', $content, $NoToken)
@@ -447,21 +454,21 @@ Describe 'S3 repository' -Tag Repository -Skip:(-not $HasS3) {
         Test-AwsObject 'small/manifest.json' | Should -BeFalse
     }
 
-    It 'stores a small upload with one request' {
+    It 'small upload uses one request' {
         $upload = Wait-Task $Repository.OpenUploadAsync('small/archive.tar', $NoToken)
         $sha256 = Write-RandomData -Stream $upload -Size 3000 -Seed 3
         Wait-Task $upload.CompleteAsync($NoToken)
         $upload.Dispose()
 
-        $upload.UploadId | Should -BeNullOrEmpty -Because 'content under one part needs no multipart upload'
-        $head = Invoke-Aws s3api, head-object, --bucket, $Bucket, --key, "$Prefix/small/archive.tar" |
-            ConvertFrom-Json
+        $upload.UploadId | Should -BeNullOrEmpty -Because 'content under one part takes one request'
+        $head = Invoke-Aws s3api, head-object, --bucket, $Bucket, --key,
+            "$Prefix/small/archive.tar" | ConvertFrom-Json
         $head.ContentLength | Should -Be 3000
         Get-StreamSha256 (Wait-Task $Repository.OpenReadAsync('small/archive.tar', $NoToken)) |
             Should -Be $sha256
     }
 
-    It 'streams 100 MiB into a multipart object that round-trips' {
+    It '100 MiB multipart upload round-trips' {
         $size = 100 * $MiB + 12345
         $upload = Wait-Task $Repository.OpenUploadAsync('large/archive.tar.zst', $NoToken)
         $sha256 = Write-RandomData -Stream $upload -Size $size -Seed 7
@@ -469,8 +476,8 @@ Describe 'S3 repository' -Tag Repository -Skip:(-not $HasS3) {
         $upload.Dispose()
 
         $upload.PartCount | Should -Be 7 -Because 'six 16 MiB parts and the rest'
-        $head = Invoke-Aws s3api, head-object, --bucket, $Bucket, --key, "$Prefix/large/archive.tar.zst" |
-            ConvertFrom-Json
+        $head = Invoke-Aws s3api, head-object, --bucket, $Bucket, --key,
+            "$Prefix/large/archive.tar.zst" | ConvertFrom-Json
         $head.ContentLength | Should -Be $size
         $head.ETag | Should -Match '-7"?$' -Because 'a multipart ETag ends with the part count'
         $downloaded = Join-Path $Scratch 'archive.tar.zst'
@@ -481,7 +488,7 @@ Describe 'S3 repository' -Tag Repository -Skip:(-not $HasS3) {
         Remove-Item $downloaded
     }
 
-    It 'leaves no object and no pending upload when aborted' {
+    It 'aborted upload leaves nothing' {
         $upload = Wait-Task $Repository.OpenUploadAsync('aborted/archive.tar', $NoToken)
         Write-RandomData -Stream $upload -Size (40 * $MiB) | Out-Null
         $upload.UploadId | Should -Not -BeNullOrEmpty -Because 'two full parts were sent'
@@ -494,7 +501,7 @@ Describe 'S3 repository' -Tag Repository -Skip:(-not $HasS3) {
         Get-PendingUploadCount | Should -Be 0
     }
 
-    It 'aborts the multipart upload when disposed without completing' {
+    It 'disposed upload leaves nothing' {
         $upload = Wait-Task $Repository.OpenUploadAsync('disposed/archive.tar', $NoToken)
         Write-RandomData -Stream $upload -Size (40 * $MiB) | Out-Null
 
@@ -504,9 +511,10 @@ Describe 'S3 repository' -Tag Repository -Skip:(-not $HasS3) {
         Get-PendingUploadCount | Should -Be 0
     }
 
-    It 'aborts the multipart upload when cancelled' {
+    It 'cancelled upload leaves nothing' {
         $cancellation = [System.Threading.CancellationTokenSource]::new()
-        $upload = Wait-Task $Repository.OpenUploadAsync('cancelled/archive.tar', $cancellation.Token)
+        $upload = Wait-Task $Repository.OpenUploadAsync(
+            'cancelled/archive.tar', $cancellation.Token)
         Write-RandomData -Stream $upload -Size (40 * $MiB) | Out-Null
 
         $cancellation.Cancel()
@@ -535,7 +543,11 @@ Describe 'S3 repository' -Tag Repository -Skip:(-not $HasS3) {
 
         $listed | Should -HaveCount 1100
         ($listed.Key | Sort-Object) -join ',' | Should -Be (($expected | Sort-Object) -join ',')
-        ($listed | Where-Object Key -EQ 'many/object-1100.json').Size | Should -Be 4
+        $last = $listed | Where-Object Key -EQ 'many/object-1100.json'
+        $last.Size | Should -Be 4
+        $age = [DateTime]::UtcNow - $last.LastModifiedUtc
+        $age | Should -BeLessThan ([TimeSpan]::FromMinutes(10)) -Because 'the time is in UTC'
+        $age | Should -BeGreaterThan ([TimeSpan]::FromMinutes(-10))
 
         Invoke-Aws s3, rm, "s3://$Bucket/$Prefix/many/", --recursive, --only-show-errors | Out-Null
         Wait-Task $Repository.ListAsync('many/', $NoToken) | Should -BeNullOrEmpty
@@ -547,7 +559,9 @@ Describe 'S3 repository' -Tag Repository -Skip:(-not $HasS3) {
             "s3://$missingBucket/backups", $null)
 
         $exception = Get-ThrownException { Wait-Task $repository.ListAsync('', $NoToken) }
-        $headException = Get-ThrownException { Wait-Task $repository.ExistsAsync('a.json', $NoToken) }
+        $headException = Get-ThrownException {
+            Wait-Task $repository.ExistsAsync('a.json', $NoToken)
+        }
         $repository.Dispose()
 
         $exception.ErrorId | Should -Be 'RepositoryNotFound'
@@ -555,7 +569,7 @@ Describe 'S3 repository' -Tag Repository -Skip:(-not $HasS3) {
         $headException.ErrorId | Should -Be 'RepositoryNotFound'
     }
 
-    It 'names the credentials source when the secret key is wrong' {
+    It 'wrong secret key names the source' {
         $options = [MeshVolume.Services.Repository.S3RepositoryOptions]@{
             AccessKey = $env:AWS_ACCESS_KEY_ID
             SecretKey = 'not-the-secret-key'
@@ -569,7 +583,7 @@ Describe 'S3 repository' -Tag Repository -Skip:(-not $HasS3) {
         $exception.Message | Should -Match 'AccessKey and SecretKey'
     }
 
-    It 'names the credentials source when the access key is unknown' {
+    It 'unknown access key names the source' {
         $savedKey = $env:AWS_ACCESS_KEY_ID
         $env:AWS_ACCESS_KEY_ID = 'MESHVOLUMEUNKNOWNKEY'
         try {
@@ -586,6 +600,67 @@ Describe 'S3 repository' -Tag Repository -Skip:(-not $HasS3) {
         $exception.Message | Should -Match 'MESHVOLUMEUNKNOWNKEY'
     }
 
+    It 'uses a named profile' {
+        $credentialsFile = Join-Path $Scratch 'credentials'
+        Set-Content $credentialsFile -Value @(
+            '[meshvolume-good]'
+            "aws_access_key_id = $env:AWS_ACCESS_KEY_ID"
+            "aws_secret_access_key = $env:AWS_SECRET_ACCESS_KEY"
+            '[meshvolume-bad]'
+            "aws_access_key_id = $env:AWS_ACCESS_KEY_ID"
+            'aws_secret_access_key = not-the-secret-key'
+        )
+
+        # The AWS SDK reads AWS_SHARED_CREDENTIALS_FILE once per process, so the check runs
+        # in a new PowerShell process that starts with the variable set.
+        $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+        $savedFile = $env:AWS_SHARED_CREDENTIALS_FILE
+        $env:AWS_SHARED_CREDENTIALS_FILE = $credentialsFile
+        try {
+            $results = & $pwsh -NoProfile -NonInteractive -Command {
+                param($ModulePath, $Location)
+                Import-Module $ModulePath
+                $profileNames = 'meshvolume-good', 'meshvolume-bad', 'meshvolume-missing'
+                foreach ($profileName in $profileNames) {
+                    $result = [ordered] @{
+                        Profile = $profileName
+                        ErrorId = $null
+                        Message = $null
+                    }
+                    try {
+                        $options = [MeshVolume.Services.Repository.S3RepositoryOptions]@{
+                            ProfileName = $profileName
+                        }
+                        $repository = [MeshVolume.Services.Repository.BackupRepository]::Open(
+                            $Location, $options)
+                        $result.Source = $repository.CredentialSource
+                        $repository.CheckAccessAsync([Threading.CancellationToken]::None).
+                            GetAwaiter().GetResult() | Out-Null
+                        $repository.Dispose()
+                    }
+                    catch {
+                        $result.ErrorId = $_.Exception.InnerException.ErrorId
+                        $result.Message = $_.Exception.InnerException.Message
+                    }
+                    [pscustomobject] $result
+                }
+            } -args $env:MESHVOLUME_MODULE_PATH, $Location
+        }
+        finally {
+            $env:AWS_SHARED_CREDENTIALS_FILE = $savedFile
+        }
+        $good = $results | Where-Object Profile -EQ 'meshvolume-good'
+        $bad = $results | Where-Object Profile -EQ 'meshvolume-bad'
+        $missing = $results | Where-Object Profile -EQ 'meshvolume-missing'
+
+        $good.ErrorId | Should -BeNullOrEmpty
+        $good.Source | Should -Match "profile 'meshvolume-good'"
+        $bad.ErrorId | Should -Be 'RepositoryAccessDenied'
+        $bad.Message | Should -Match "profile 'meshvolume-bad'"
+        $missing.ErrorId | Should -Be 'RepositoryInvalid'
+        $missing.Message | Should -Match 'meshvolume-missing'
+    }
+
     It 'names an unreachable endpoint' {
         # Port 9 (discard) on the loopback interface: nothing listens there in the tests.
         $options = [MeshVolume.Services.Repository.S3RepositoryOptions]@{
@@ -600,7 +675,7 @@ Describe 'S3 repository' -Tag Repository -Skip:(-not $HasS3) {
         $exception.Message | Should -Match ([regex]::Escape('http://127.0.0.1:9'))
     }
 
-    It 'reports a missing object with RepositoryObjectNotFound' {
+    It 'missing object is RepositoryObjectNotFound' {
         $exception = Get-ThrownException {
             Wait-Task $Repository.OpenReadAsync('missing/archive.tar', $NoToken)
         }

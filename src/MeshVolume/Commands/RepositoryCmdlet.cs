@@ -6,7 +6,7 @@ namespace MeshVolume.Commands
     /// <summary>
     /// Base of the cmdlets that read or write a backup repository. It derives from
     /// <see cref="DockerCmdlet"/> because backing up, restoring and testing a backup also use
-    /// the engine; the engine connection opens only on first use, so cmdlets that touch only
+    /// the engine. The engine connection opens only on first use, so cmdlets that touch only
     /// the repository never connect to it.
     /// </summary>
     public abstract class RepositoryCmdlet : DockerCmdlet
@@ -55,8 +55,8 @@ namespace MeshVolume.Commands
         /// <summary>
         /// <para type="description">When the S3 client adds checksums to requests and checks
         /// them in responses. WhenRequired (the default) adds them only where the S3 API
-        /// requires one, which Ceph radosgw, Backblaze B2 and older MinIO accept.
-        /// WhenSupported adds them wherever the API allows, as AWS SDK v4 does by
+        /// requires one, which S3-compatible servers such as Ceph radosgw and older MinIO
+        /// need. WhenSupported adds them wherever the API allows, as AWS SDK v4 does by
         /// default.</para>
         /// </summary>
         [Parameter]
@@ -110,14 +110,15 @@ namespace MeshVolume.Commands
 
         /// <summary>
         /// Returns -Repository, or else MESHVOLUME_REPOSITORY, with a folder path resolved
-        /// against the current PowerShell location; null when neither is set.
+        /// against the current PowerShell location, or null when neither is set.
         /// </summary>
         private string ResolveLocation()
         {
             string location = Repository;
             if (string.IsNullOrWhiteSpace(location))
             {
-                location = System.Environment.GetEnvironmentVariable(BackupRepository.LocationVariable);
+                location = System.Environment.GetEnvironmentVariable(
+                    BackupRepository.LocationVariable);
             }
 
             if (string.IsNullOrWhiteSpace(location) || S3Repository.IsS3Location(location.Trim()))
@@ -125,7 +126,30 @@ namespace MeshVolume.Commands
                 return location;
             }
 
-            return SessionState.Path.GetUnresolvedProviderPathFromPSPath(location.Trim());
+            location = location.Trim();
+            string path = null;
+            ProviderInfo provider = null;
+            try
+            {
+                path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(
+                    location, out provider, out _);
+            }
+            catch (SessionStateException ex)
+            {
+                ThrowTerminating(
+                    $"The repository path '{location}' is invalid: {ex.Message}",
+                    MeshErrors.RepositoryInvalid, ErrorCategory.InvalidArgument, location, ex);
+            }
+
+            if (provider.Name != "FileSystem")
+            {
+                ThrowTerminating(
+                    $"The repository path '{location}' is on the {provider.Name} provider. " +
+                    "Pass a file system folder or an s3://bucket/prefix location.",
+                    MeshErrors.RepositoryInvalid, ErrorCategory.InvalidArgument, location);
+            }
+
+            return path;
         }
 
         protected override void Dispose(bool disposing)

@@ -27,7 +27,8 @@ namespace MeshVolume.Services.Repository
             string fullPath = Path.GetFullPath(path);
             if (fullPath.Length > Path.GetPathRoot(fullPath).Length)
             {
-                fullPath = fullPath.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+                fullPath = fullPath.TrimEnd(
+                    Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
             }
 
             RootPath = fullPath;
@@ -48,8 +49,9 @@ namespace MeshVolume.Services.Repository
                     MeshErrors.RepositoryInvalid, ErrorCategory.InvalidArgument);
             }
 
-            string probePath = Path.Combine(
-                RootPath, ".access-check-" + Guid.NewGuid().ToString("N") + RepositoryKey.PartialSuffix);
+            string probeName =
+                ".access-check-" + Guid.NewGuid().ToString("N") + RepositoryKey.PartialSuffix;
+            string probePath = Path.Combine(RootPath, probeName);
             RunFileOperation("check write access to", RootPath, () =>
             {
                 Directory.CreateDirectory(RootPath);
@@ -59,7 +61,8 @@ namespace MeshVolume.Services.Repository
             return Task.CompletedTask;
         }
 
-        public Task<RepositoryUpload> OpenUploadAsync(string key, CancellationToken cancellationToken)
+        public Task<RepositoryUpload> OpenUploadAsync(
+            string key, CancellationToken cancellationToken)
         {
             string path = GetObjectPath(key);
             string folder = Path.GetDirectoryName(path);
@@ -76,7 +79,8 @@ namespace MeshVolume.Services.Repository
                     partialPath, FileMode.CreateNew, FileAccess.Write, FileShare.None,
                     FileBufferSize);
             });
-            return Task.FromResult<RepositoryUpload>(new FolderUpload(key, path, partialPath, file));
+            var upload = new FolderUpload(key, path, partialPath, file);
+            return Task.FromResult<RepositoryUpload>(upload);
         }
 
         public Task<Stream> OpenReadAsync(string key, CancellationToken cancellationToken)

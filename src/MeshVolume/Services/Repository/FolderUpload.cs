@@ -107,8 +107,8 @@ namespace MeshVolume.Services.Repository
         }
 
         /// <summary>
-        /// Runs one step of the upload; on failure deletes the partial file and throws an
-        /// error that names the object, so that a failed backup leaves nothing behind.
+        /// Runs one step of the upload. On failure it deletes the partial file, so that a
+        /// failed backup leaves nothing behind, and throws an error that names the file.
         /// </summary>
         private async Task RunWriteStep(Func<Task> step)
         {
@@ -141,7 +141,7 @@ namespace MeshVolume.Services.Repository
             }
             catch (IOException)
             {
-                // Nothing more can be done here; the '.partial' name keeps the file out of
+                // Nothing more can be done here. The '.partial' name keeps the file out of
                 // listings, so it never looks like a backup.
             }
             catch (UnauthorizedAccessException)

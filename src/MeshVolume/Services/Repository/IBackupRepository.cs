@@ -28,7 +28,7 @@ namespace MeshVolume.Services.Repository
 
         public abstract Task AbortAsync();
 
-        /// <summary>Number of bytes written so far; <see cref="Position"/> returns it too.</summary>
+        /// <summary>Bytes written so far, which <see cref="Position"/> also returns.</summary>
         public abstract long BytesWritten { get; }
 
         public override bool CanRead => false;
@@ -94,7 +94,7 @@ namespace MeshVolume.Services.Repository
 
         Task<bool> ExistsAsync(string key, CancellationToken cancellationToken);
 
-        /// <summary>Deletes an object; deleting a key that does not exist is not an error.</summary>
+        /// <summary>Deletes an object. Deleting a missing key is not an error.</summary>
         Task DeleteAsync(string key, CancellationToken cancellationToken);
     }
 }

@@ -8,7 +8,7 @@ namespace MeshVolume.Services.Repository
     /// </summary>
     internal static class RepositoryKey
     {
-        /// <summary>File names that Windows reserves in every folder, whatever the extension.</summary>
+        /// <summary>File names that Windows reserves in every folder, with any extension.</summary>
         private static readonly string[] ReservedWindowsNames =
         {
             "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7",
@@ -18,7 +18,7 @@ namespace MeshVolume.Services.Repository
 
         private const string InvalidCharacters = "\\:*?\"<>|";
 
-        /// <summary>Suffix of the temporary files that a folder upload writes before renaming.</summary>
+        /// <summary>Suffix of the temporary file that a folder upload renames when done.</summary>
         public const string PartialSuffix = ".partial";
 
         /// <summary>True for names of in-progress uploads, which listings skip.</summary>

@@ -33,10 +33,10 @@ namespace MeshVolume.Services.Repository
 
         public string Region { get; }
 
-        /// <summary>Where the credentials came from, in words, such as "the AWS profile 'x'".</summary>
+        /// <summary>Source of the credentials in words, such as "the AWS profile 'x'".</summary>
         public string CredentialSource { get; }
 
-        /// <summary>Access key id, when known before the first request; null otherwise.</summary>
+        /// <summary>Access key id when known before the first request, otherwise null.</summary>
         public string AccessKeyId { get; }
 
         /// <summary>Endpoint in words, for messages.</summary>
@@ -95,7 +95,8 @@ namespace MeshVolume.Services.Repository
                 return null;
             }
 
-            if (new CredentialProfileStoreChain().TryGetProfile(profileName, out CredentialProfile profile))
+            var chain = new CredentialProfileStoreChain();
+            if (chain.TryGetProfile(profileName, out CredentialProfile profile))
             {
                 return profile;
             }
@@ -173,22 +174,22 @@ namespace MeshVolume.Services.Repository
 
         private static bool IgnoresConfiguredEndpoints()
         {
-            string value = Environment.GetEnvironmentVariable("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-            return string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
+            return string.Equals(
+                Environment.GetEnvironmentVariable("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true",
+                StringComparison.OrdinalIgnoreCase);
         }
 
         private static void ApplyChecksumMode(AmazonS3Config config, S3ChecksumMode? mode)
         {
-            bool environmentSetsMode =
-                !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("AWS_REQUEST_CHECKSUM_CALCULATION"))
-                || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("AWS_RESPONSE_CHECKSUM_VALIDATION"));
+            bool environmentSetsMode = IsSet("AWS_REQUEST_CHECKSUM_CALCULATION")
+                || IsSet("AWS_RESPONSE_CHECKSUM_VALIDATION");
             if (mode == null && environmentSetsMode)
             {
                 return;
             }
 
-            // AWS SDK v4 defaults to WHEN_SUPPORTED, which sends CRC checksum headers and
-            // trailers that Ceph radosgw, Backblaze B2 and older MinIO reject.
+            // AWS SDK v4 defaults to WHEN_SUPPORTED, which sends CRC checksums that some
+            // S3-compatible servers reject. Ceph radosgw 16.2 returns XAmzContentSHA256Mismatch.
             if ((mode ?? S3ChecksumMode.WhenRequired) == S3ChecksumMode.WhenSupported)
             {
                 config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_SUPPORTED;
@@ -205,9 +206,11 @@ namespace MeshVolume.Services.Repository
             S3RepositoryOptions options, CredentialProfile profile, out string source,
             out string accessKeyId)
         {
-            if (!string.IsNullOrEmpty(options.AccessKey) || !string.IsNullOrEmpty(options.SecretKey))
+            bool hasAccessKey = !string.IsNullOrEmpty(options.AccessKey);
+            bool hasSecretKey = !string.IsNullOrEmpty(options.SecretKey);
+            if (hasAccessKey || hasSecretKey)
             {
-                if (string.IsNullOrEmpty(options.AccessKey) || string.IsNullOrEmpty(options.SecretKey))
+                if (!hasAccessKey || !hasSecretKey)
                 {
                     throw new MeshVolumeException(
                         "An S3 access key was given without its secret key, or the other way " +
@@ -240,10 +243,9 @@ namespace MeshVolume.Services.Repository
                 return profileCredentials;
             }
 
-            accessKeyId = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID");
-            if (!string.IsNullOrEmpty(accessKeyId)
-                && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY")))
+            if (IsSet("AWS_ACCESS_KEY_ID") && IsSet("AWS_SECRET_ACCESS_KEY"))
             {
+                accessKeyId = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID");
                 source = "the environment variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
                 return new EnvironmentVariablesAWSCredentials();
             }
@@ -255,6 +257,11 @@ namespace MeshVolume.Services.Repository
                   "instance credentials)"
                 : $"the AWS profile '{profileName}' named by AWS_PROFILE";
             return null;
+        }
+
+        private static bool IsSet(string variable)
+        {
+            return !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(variable));
         }
     }
 }

@@ -5,7 +5,7 @@ using Amazon.S3.Model;
 
 namespace MeshVolume.Services.Repository
 {
-    /// <summary>The body of a GetObject response; disposing it releases the HTTP connection.</summary>
+    /// <summary>Body of a GetObject response. Disposing it releases the HTTP connection.</summary>
     internal sealed class S3DownloadStream : Stream
     {
         private readonly GetObjectResponse _response;

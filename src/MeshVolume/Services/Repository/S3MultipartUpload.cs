@@ -10,16 +10,16 @@ namespace MeshVolume.Services.Repository
 {
     /// <summary>
     /// An upload to S3 that sends data while it is written, without knowing the size in
-    /// advance. Written bytes fill one part buffer; a full part is uploaded in the background
-    /// while the next one fills. Content that fits in the first part is sent with a single
-    /// PutObject on completion. Any failure, cancellation, or disposal without completion
-    /// aborts the multipart upload, so no object appears.
+    /// advance. Written bytes fill one part buffer, and a full part is uploaded in the
+    /// background while the next one fills. Content that fits in the first part is sent with
+    /// a single PutObject on completion. Any failure, cancellation, or disposal without
+    /// completion aborts the multipart upload, so no object appears.
     /// </summary>
     /// <remarks>
-    /// Memory: one filling buffer plus the parts being uploaded, at most
-    /// <see cref="MaxPartsUploadingSmall"/> parts of up to 32 MiB or one larger part. That
-    /// is 48 MiB for the first 15.6 GiB of an object and 96 MiB up to 46.9 GiB, growing with
-    /// the part size to 2 GiB for objects beyond about 1 TiB.
+    /// Part buffers: the one filling plus the parts being uploaded, which are at most
+    /// <see cref="MaxPartsUploadingSmall"/> parts of up to 32 MiB or one larger part. That is
+    /// 48 MiB for the first 15.6 GiB of an object and 96 MiB up to 46.9 GiB, growing with the
+    /// part size to 2 GiB for objects beyond 984 GiB.
     /// </remarks>
     public sealed class S3MultipartUpload : RepositoryUpload
     {
@@ -52,8 +52,8 @@ namespace MeshVolume.Services.Repository
         private readonly string _objectKey;
         private readonly CancellationToken _openToken;
 
-        // Cancelled on abort and by the token given when the upload was opened; stops the
-        // part uploads that run in the background.
+        // Stops the part uploads that run in the background. It is cancelled on abort and
+        // by the token given when the upload was opened.
         private readonly CancellationTokenSource _partsCancellation;
         private readonly List<Task<PartETag>> _partsUploading = new List<Task<PartETag>>();
         private readonly List<PartETag> _partsUploaded = new List<PartETag>();
@@ -84,7 +84,7 @@ namespace MeshVolume.Services.Repository
             _partsCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         }
 
-        /// <summary>Upload id of the multipart upload; null until the first part is full.</summary>
+        /// <summary>Upload id of the multipart upload, null until the first part is full.</summary>
         public string UploadId => _uploadId;
 
         /// <summary>Parts started so far, including those still uploading.</summary>
@@ -150,7 +150,7 @@ namespace MeshVolume.Services.Repository
             }
         }
 
-        /// <summary>Does nothing: parts are sent when full, because S3 has a minimum part size.</summary>
+        /// <summary>Does nothing: S3 has a minimum part size, so parts go out when full.</summary>
         public override void Flush()
         {
         }
@@ -217,7 +217,7 @@ namespace MeshVolume.Services.Repository
                 catch (Exception)
                 {
                     // The upload is being aborted, so a failed or cancelled part no longer
-                    // matters; the abort request below deletes the parts that were stored.
+                    // matters. The abort request below deletes the parts that were stored.
                 }
             }
 
@@ -240,10 +240,10 @@ namespace MeshVolume.Services.Repository
                     }
                     catch (MeshVolumeException)
                     {
-                        // Dispose must not throw. AbortAsync reports this failure to callers
-                        // that abort explicitly; here the incomplete upload stays on the
-                        // server until a lifecycle rule or 'aws s3api abort-multipart-upload'
-                        // removes it, and it never appears as an object.
+                        // Dispose must not throw, so only callers that call AbortAsync see
+                        // this failure. The incomplete upload never appears as an object, but
+                        // its parts stay on the server until a lifecycle rule or
+                        // 'aws s3api abort-multipart-upload' removes them.
                     }
                 }
 
@@ -303,7 +303,8 @@ namespace MeshVolume.Services.Repository
 
             if (_uploadId == null)
             {
-                _uploadId = await StartMultipartUploadAsync(cancellationToken).ConfigureAwait(false);
+                _uploadId = await StartMultipartUploadAsync(cancellationToken)
+                    .ConfigureAwait(false);
             }
 
             int maxUploading = _buffer.Length <= LargePartSize ? MaxPartsUploadingSmall : 1;
@@ -426,7 +427,8 @@ namespace MeshVolume.Services.Repository
                 }
                 catch (Exception ex) when (!(ex is MeshVolumeException))
                 {
-                    MeshVolumeException error = _repository.TranslateError(ex, "abort the upload of", _key);
+                    MeshVolumeException error =
+                        _repository.TranslateError(ex, "abort the upload of", _key);
                     throw new MeshVolumeException(
                         $"{error.Message} The incomplete multipart upload {_uploadId} keeps its " +
                         "parts on the server until it is aborted, for example with 'aws s3api " +
@@ -442,7 +444,8 @@ namespace MeshVolume.Services.Repository
         /// caller's cancellation as it is, SDK errors as a <see cref="MeshVolumeException"/>
         /// that names the cause, with any abort failure added to the message.
         /// </summary>
-        private async Task<Exception> FailAsync(Exception error, CancellationToken cancellationToken)
+        private async Task<Exception> FailAsync(
+            Exception error, CancellationToken cancellationToken)
         {
             string abortProblem = null;
             try
@@ -454,8 +457,9 @@ namespace MeshVolume.Services.Repository
                 abortProblem = abortError.Message;
             }
 
-            bool cancelled = error is OperationCanceledException
-                && (cancellationToken.IsCancellationRequested || _openToken.IsCancellationRequested);
+            bool tokenCancelled = cancellationToken.IsCancellationRequested
+                || _openToken.IsCancellationRequested;
+            bool cancelled = error is OperationCanceledException && tokenCancelled;
             if (abortProblem == null && (cancelled || error is MeshVolumeException))
             {
                 return error;

@@ -24,7 +24,7 @@ namespace MeshVolume.Services.Repository
 
         private readonly S3Connection _connection;
 
-        /// <summary>Opens a repository at s3://bucket/prefix; no request is sent yet.</summary>
+        /// <summary>Opens a repository at s3://bucket/prefix without sending a request.</summary>
         public S3Repository(string location, S3RepositoryOptions options)
         {
             ParseLocation(location, out string bucketName, out string prefix);
@@ -38,7 +38,7 @@ namespace MeshVolume.Services.Repository
 
         public string BucketName { get; }
 
-        /// <summary>Key prefix of the repository, without leading or trailing '/'; may be empty.</summary>
+        /// <summary>Key prefix without leading or trailing '/', empty for a whole bucket.</summary>
         public string Prefix { get; }
 
         /// <summary>Custom endpoint URL, or null for AWS S3.</summary>
@@ -72,7 +72,8 @@ namespace MeshVolume.Services.Repository
                 cancellationToken).ConfigureAwait(false);
         }
 
-        public Task<RepositoryUpload> OpenUploadAsync(string key, CancellationToken cancellationToken)
+        public Task<RepositoryUpload> OpenUploadAsync(
+            string key, CancellationToken cancellationToken)
         {
             string objectKey = GetObjectKey(key);
             return Task.FromResult<RepositoryUpload>(
@@ -91,12 +92,14 @@ namespace MeshVolume.Services.Repository
         public Task WriteAllBytesAsync(
             string key, byte[] content, CancellationToken cancellationToken)
         {
-            return PutObjectAsync(key, GetObjectKey(key), content, content.Length, cancellationToken);
+            return PutObjectAsync(
+                key, GetObjectKey(key), content, content.Length, cancellationToken);
         }
 
         public async Task<byte[]> ReadAllBytesAsync(string key, CancellationToken cancellationToken)
         {
-            using (Stream stream = await OpenReadAsync(key, cancellationToken).ConfigureAwait(false))
+            Stream stream = await OpenReadAsync(key, cancellationToken).ConfigureAwait(false);
+            using (stream)
             using (var content = new MemoryStream())
             {
                 await CallAsync(
@@ -141,7 +144,8 @@ namespace MeshVolume.Services.Repository
                     {
                         Key = item.Key.Substring(rootLength),
                         Size = item.Size ?? 0,
-                        LastModifiedUtc = (item.LastModified ?? DateTime.MinValue).ToUniversalTime(),
+                        LastModifiedUtc =
+                            (item.LastModified ?? DateTime.MinValue).ToUniversalTime(),
                     });
                 }
 
@@ -156,10 +160,15 @@ namespace MeshVolume.Services.Repository
 
         public async Task<bool> ExistsAsync(string key, CancellationToken cancellationToken)
         {
-            var request = new GetObjectMetadataRequest { BucketName = BucketName, Key = GetObjectKey(key) };
+            var request = new GetObjectMetadataRequest
+            {
+                BucketName = BucketName,
+                Key = GetObjectKey(key),
+            };
             try
             {
-                await Client.GetObjectMetadataAsync(request, cancellationToken).ConfigureAwait(false);
+                await Client.GetObjectMetadataAsync(request, cancellationToken)
+                    .ConfigureAwait(false);
                 return true;
             }
             catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
@@ -177,7 +186,11 @@ namespace MeshVolume.Services.Repository
 
         public async Task DeleteAsync(string key, CancellationToken cancellationToken)
         {
-            var request = new DeleteObjectRequest { BucketName = BucketName, Key = GetObjectKey(key) };
+            var request = new DeleteObjectRequest
+            {
+                BucketName = BucketName,
+                Key = GetObjectKey(key),
+            };
             await CallAsync(
                 "delete", key, () => Client.DeleteObjectAsync(request, cancellationToken),
                 cancellationToken).ConfigureAwait(false);
@@ -241,7 +254,9 @@ namespace MeshVolume.Services.Repository
             }
         }
 
-        /// <summary>True unless the exception is already translated or is the caller's cancellation.</summary>
+        /// <summary>
+        /// True unless the exception is already translated or is the caller's cancellation.
+        /// </summary>
         internal static bool IsTranslatable(Exception ex, CancellationToken cancellationToken)
         {
             if (ex is MeshVolumeException)

@@ -1,11 +1,12 @@
 namespace MeshVolume.Services.Repository
 {
-    /// <summary>When the S3 client adds checksums to requests and validates them in responses.</summary>
+    /// <summary>When the S3 client adds checksums to requests and checks responses.</summary>
     public enum S3ChecksumMode
     {
         /// <summary>
-        /// Only for operations whose API requires a checksum. Ceph radosgw, Backblaze B2 and
-        /// older MinIO reject the extra checksum headers that AWS SDK v4 sends by default.
+        /// Only for operations whose API requires a checksum. Some S3-compatible servers,
+        /// Ceph radosgw 16.2 and older MinIO among them, reject the checksums that AWS SDK v4
+        /// sends by default.
         /// </summary>
         WhenRequired,
 
@@ -13,24 +14,24 @@ namespace MeshVolume.Services.Repository
         WhenSupported,
     }
 
-    /// <summary>Connection settings of an S3 repository; every setting is optional.</summary>
+    /// <summary>Connection settings of an S3 repository, all of them optional.</summary>
     public sealed class S3RepositoryOptions
     {
         /// <summary>Profile in the shared AWS credentials and config files.</summary>
         public string ProfileName { get; set; }
 
-        /// <summary>Region, such as us-east-1; with a custom endpoint only used for signing.</summary>
+        /// <summary>Region, such as us-east-1. Custom endpoints use it only to sign.</summary>
         public string Region { get; set; }
 
-        /// <summary>Endpoint URL of an S3-compatible server, such as http://127.0.0.1:7480.</summary>
+        /// <summary>URL of an S3-compatible server, such as http://127.0.0.1:7480.</summary>
         public string Endpoint { get; set; }
 
-        /// <summary>Access key id; used together with <see cref="SecretKey"/>.</summary>
+        /// <summary>Access key id, used together with <see cref="SecretKey"/>.</summary>
         public string AccessKey { get; set; }
 
         public string SecretKey { get; set; }
 
-        /// <summary>Session token of temporary credentials; optional.</summary>
+        /// <summary>Session token of temporary credentials, used with the access key.</summary>
         public string SessionToken { get; set; }
 
         /// <summary>
