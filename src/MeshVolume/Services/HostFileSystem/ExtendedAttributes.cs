@@ -11,8 +11,8 @@ namespace MeshVolume.Services.HostFileSystem
     internal static class ExtendedAttributes
     {
         /// <summary>
-        /// Reads every attribute this process may read (all namespaces for root); returns null
-        /// when there is none, or sets errno and returns null when listing fails.
+        /// Reads every attribute this process may read, which for root is every namespace.
+        /// Returns null with errno 0 when there is none, and null with the errno on failure.
         /// </summary>
         public static Dictionary<string, byte[]> Read(int fd, byte[] path, out int errno)
         {

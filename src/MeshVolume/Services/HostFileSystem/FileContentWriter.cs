@@ -60,8 +60,8 @@ namespace MeshVolume.Services.HostFileSystem
             while (done < length)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                int wanted = (int)Math.Min(_buffer.Length, length - done);
-                int read = await content.ReadAsync(_buffer, 0, wanted, cancellationToken)
+                int requested = (int)Math.Min(_buffer.Length, length - done);
+                int read = await content.ReadAsync(_buffer, 0, requested, cancellationToken)
                     .ConfigureAwait(false);
                 if (read == 0)
                 {

@@ -7,7 +7,7 @@ using System.Threading.Tasks;
 
 namespace MeshVolume.Services.HostFileSystem
 {
-    /// <summary>A file descriptor that is closed exactly once, by its owner.</summary>
+    /// <summary>A file descriptor that SafeHandle closes once, after the last read using it ends.</summary>
     internal sealed class FileDescriptorHandle : SafeHandle
     {
         public FileDescriptorHandle(int fd)
@@ -73,13 +73,13 @@ namespace MeshVolume.Services.HostFileSystem
             }
 
             long remaining = _length - _position;
-            int wanted = (int)Math.Min(count, remaining);
-            if (wanted <= 0)
+            int requested = (int)Math.Min(count, remaining);
+            if (requested <= 0)
             {
                 return 0;
             }
 
-            int read = ReadAt(buffer, offset, wanted, _position);
+            int read = ReadAt(buffer, offset, requested, _position);
             if (read == 0)
             {
                 throw new MeshVolumeException(
@@ -96,7 +96,7 @@ namespace MeshVolume.Services.HostFileSystem
         public override Task<int> ReadAsync(
             byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
-            // A read of a local file ends within microseconds, so it runs on the caller's thread.
+            // pread has no asynchronous form, so the read runs on the caller's thread.
             cancellationToken.ThrowIfCancellationRequested();
             return Task.FromResult(Read(buffer, offset, count));
         }
@@ -140,7 +140,7 @@ namespace MeshVolume.Services.HostFileSystem
             throw new NotSupportedException("The content of a volume file is read-only.");
         }
 
-        // The handle belongs to the reader, which closes it when it moves to the next entry;
+        // The handle belongs to the reader, which closes it when it moves to the next entry.
         // AddRef makes a read after that raise ObjectDisposedException rather than read
         // whatever file reused the descriptor number.
         private int ReadAt(byte[] buffer, int offset, int count, long position)

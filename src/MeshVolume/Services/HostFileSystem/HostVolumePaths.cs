@@ -7,7 +7,8 @@ namespace MeshVolume.Services.HostFileSystem
     {
         /// <summary>
         /// Returns the path when it is absolute and this host can access volume folders
-        /// directly; raises otherwise, so the caller can fall back to the engine's archive API.
+        /// directly. Raises MeshVolumeException otherwise, so the caller can use the engine's
+        /// archive API instead.
         /// </summary>
         public static string ValidateRoot(string rootPath, string errorId)
         {

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Management.Automation;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -211,7 +210,7 @@ namespace MeshVolume.Services.HostFileSystem
             }
         }
 
-        // Takes ownership of dirFd: the returned frame holds it.
+        // Takes ownership of dirFd: the returned frame owns it, or it is closed on failure.
         private ArchiveEntry ReadDirectoryEntry(
             int dirFd, string path, string childPrefix, out DirectoryFrame frame)
         {

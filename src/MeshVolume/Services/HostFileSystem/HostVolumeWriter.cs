@@ -57,7 +57,7 @@ namespace MeshVolume.Services.HostFileSystem
         }
 
         /// <summary>
-        /// Removes everything inside the volume folder, never following a symlink; the folder
+        /// Removes everything inside the volume folder without following any symlink. The folder
         /// itself stays.
         /// </summary>
         public static void ClearVolume(string rootPath)
@@ -74,9 +74,9 @@ namespace MeshVolume.Services.HostFileSystem
         /// <summary>
         /// Creates one entry. Missing parent folders are created. An existing entry of another
         /// kind at the path is replaced, except a folder, which is kept for a Directory entry
-        /// and is an error for any other. For a File, content supplies Size bytes, or for a
-        /// sparse File (SparseMap set) the bytes of its data segments one after another, as a
-        /// tar archive stores them; the holes stay unallocated.
+        /// and is an error for any other. For a File, content supplies Size bytes. For a sparse
+        /// File (SparseMap set), content supplies the bytes of its data segments one after
+        /// another, as a tar archive stores them, and the holes stay unallocated.
         /// </summary>
         /// <exception cref="MeshVolumeException">
         /// ArchivePathUnsafe for a path that could leave the volume, ArchiveCorrupt when content
@@ -123,8 +123,9 @@ namespace MeshVolume.Services.HostFileSystem
         }
 
         /// <summary>
-        /// Applies the mode, owner, extended attributes and mtime of every Directory entry,
-        /// the root "." included, deepest last-written first. Call once, after the last entry.
+        /// Applies the mode, owner, extended attributes and mtime of every Directory entry, the
+        /// root "." included, in the reverse order of the entries, so children come before their
+        /// parents. Call once, after the last entry.
         /// </summary>
         public void Complete()
         {

@@ -17,7 +17,6 @@ namespace MeshVolume.Services.HostFileSystem
         public const int O_CREAT = 0x40;
         public const int O_EXCL = 0x80;
         public const int O_NOCTTY = 0x100;
-        public const int O_NONBLOCK = 0x800;
         public const int O_NOATIME = 0x40000;
         public const int O_CLOEXEC = 0x80000;
         public const int O_PATH = 0x200000;
@@ -27,7 +26,6 @@ namespace MeshVolume.Services.HostFileSystem
         public const int AT_REMOVEDIR = 0x200;
         public const int AT_EMPTY_PATH = 0x1000;
 
-        public const int SEEK_SET = 0;
         public const int SEEK_DATA = 3;
         public const int SEEK_HOLE = 4;
 
@@ -56,10 +54,7 @@ namespace MeshVolume.Services.HostFileSystem
         public const int EEXIST = 17;
         public const int ENOTDIR = 20;
         public const int EISDIR = 21;
-        public const int EINVAL = 22;
         public const int ERANGE = 34;
-        public const int ENOSYS = 38;
-        public const int ENOTEMPTY = 39;
         public const int ELOOP = 40;
         public const int ENODATA = 61;
         public const int EOPNOTSUPP = 95;
@@ -187,9 +182,6 @@ namespace MeshVolume.Services.HostFileSystem
 
         [DllImport(LibC, SetLastError = true)]
         public static extern int syncfs(int fd);
-
-        [DllImport(LibC, SetLastError = true)]
-        public static extern int fsync(int fd);
 
         [DllImport(LibC)]
         public static extern uint geteuid();
