@@ -509,6 +509,43 @@ Describe 'HostVolumeWriter with unsafe archive paths' -Tag HostFileSystem -Skip:
     }
 }
 
+Describe 'HostVolumeWriter entry order' -Tag HostFileSystem -Skip:(-not $canRun) {
+    BeforeEach {
+        $script:Volume = Join-Path $Base ('writer-order-' + [guid]::NewGuid().ToString('n').Substring(0, 6))
+        New-Item -ItemType Directory -Path $Volume | Out-Null
+        $script:Writer = $WriterType::new($Volume)
+    }
+
+    AfterEach {
+        $Writer.Dispose()
+    }
+
+    It 'creates missing parent folders' {
+        $Writer.WriteEntry((New-ArchiveEntry 'p/q/file' 'File' @{ Size = 1 }), (New-TextStream 'x'))
+        $Writer.WriteEntry((New-ArchiveEntry 'p' 'Directory' @{ Mode = 448; Uid = 7 }), $null)
+        $Writer.Complete()
+        Get-Content "$Volume/p/q/file" -Raw | Should -Be 'x'
+        [int](Get-Item "$Volume/p").UnixFileMode | Should -Be 448
+        (& stat -c '%u' "$Volume/p") | Should -Be '7'
+        "$Volume/p/q" | Should -Exist
+    }
+
+    It 'replaces an earlier entry of the same path' {
+        $Writer.WriteEntry((New-ArchiveEntry 'f' 'File' @{ Size = 3 }), (New-TextStream 'old'))
+        $Writer.WriteEntry((New-ArchiveEntry 'f' 'Symlink' @{ LinkTarget = 'elsewhere' }), $null)
+        (Get-Item "$Volume/f").LinkTarget | Should -Be 'elsewhere'
+    }
+
+    It 'rejects a file where a folder exists' {
+        $Writer.WriteEntry((New-ArchiveEntry 'd' 'Directory'), $null)
+        $exception = Get-MeshException {
+            $Writer.WriteEntry((New-ArchiveEntry 'd' 'File' @{ Size = 1 }), (New-TextStream 'x'))
+        }
+        $exception.ErrorId | Should -Be 'RestoreFailed'
+        $exception.Message | Should -BeLike "*folder of that name exists*"
+    }
+}
+
 Describe 'HostVolumeWriter.ClearVolume' -Tag HostFileSystem -Skip:(-not $canRun) {
     It 'empties the volume without following symlinks' {
         $outside = Join-Path $Base 'clear-outside'

@@ -13,7 +13,8 @@ namespace MeshVolume.Services.HostFileSystem
     /// is faster than the engine's archive API and keeps sparse files and extended attributes.
     /// The contents were written by containers and are not trusted: every name is opened
     /// relative to its parent's descriptor with O_NOFOLLOW, so no symlink is followed, even
-    /// when a folder is swapped for a symlink during the walk. Linux only.
+    /// when a folder is swapped for a symlink during the walk. Runs one enumeration at a time
+    /// and is not thread-safe. Linux only.
     /// </summary>
     public sealed class HostVolumeReader
     {
