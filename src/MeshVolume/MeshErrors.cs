@@ -41,6 +41,8 @@ namespace MeshVolume
         public const string RetentionWouldRemoveAll = "RetentionWouldRemoveAll";
         public const string OperationCancelled = "OperationCancelled";
         public const string ContainerRestartFailed = "ContainerRestartFailed";
+        public const string FileNameNotUtf8 = "FileNameNotUtf8";
+        public const string ArchivePathUnsafe = "ArchivePathUnsafe";
 
         /// <summary>Builds an error record whose exception carries the message.</summary>
         public static ErrorRecord Create(
