@@ -7,8 +7,10 @@
 #   FOLDER holds everything: configuration, data, logs, sockets and pid files. It must not
 #   exist or must be empty. Stop the cluster with stop-ceph-rgw.sh FOLDER.
 # Settings (environment variables):
-#   MESH_CEPH_OBJECTSTORE  bluestore (default: a sparse file, data on disk) or memstore (RAM).
-#   MESH_CEPH_DEVICE_GIB   size of the OSD's device in GiB (default 16; sparse for bluestore).
+#   MESH_CEPH_OBJECTSTORE  memstore (default: objects in memory, starts in about 3 s) or
+#                          bluestore (objects in a sparse file on disk, starts in about 7 s).
+#   MESH_CEPH_DEVICE_GIB   size of the OSD's device in GiB (default 8): the most memory that
+#                          memstore takes, or the size of bluestore's sparse file.
 #   MESH_CEPH_MGR          1 starts a ceph-mgr too; radosgw does not need one (default 0).
 #   MESH_CEPH_BUCKET       name of the bucket to create (default meshvolume-test-<random>).
 # Needs the Debian packages ceph-mon, ceph-osd, radosgw, uuid-runtime and curl
@@ -16,8 +18,8 @@
 set -euo pipefail
 
 folder=${1:?usage: start-ceph-rgw.sh FOLDER}
-objectstore=${MESH_CEPH_OBJECTSTORE:-bluestore}
-device_gib=${MESH_CEPH_DEVICE_GIB:-16}
+objectstore=${MESH_CEPH_OBJECTSTORE:-memstore}
+device_gib=${MESH_CEPH_DEVICE_GIB:-8}
 start_mgr=${MESH_CEPH_MGR:-0}
 started_at=$(date +%s%N)
 
@@ -124,6 +126,10 @@ mon_allow_pool_delete = true
 mon_warn_on_pool_no_redundancy = false
 mon_data_avail_warn = 2
 mon_data_avail_crit = 1
+# The monitor batches map changes once a second by default; each pool that radosgw creates
+# waits for such a change, so a shorter interval starts radosgw several seconds sooner.
+paxos_propose_interval = 0.1
+paxos_min_wait = 0.01
 
 [osd]
 osd_objectstore = $objectstore

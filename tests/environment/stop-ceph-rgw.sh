@@ -8,12 +8,19 @@ set -uo pipefail
 folder=${1:?usage: stop-ceph-rgw.sh FOLDER}
 if [ ! -d "$folder" ]; then exit 0; fi
 
-# Prints whether PID still runs a Ceph daemon, so that a PID reused by another program is
-# never signalled.
+# Returns success while PID is a running (not zombie) Ceph daemon, so that a PID reused by
+# another program is never signalled. A daemon that has exited stays a zombie until PID 1
+# reaps it, which some init processes do only every few seconds.
 is_ceph_daemon() {
-    local pid=$1 name
-    name=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
-    case $name in ceph-mon | ceph-osd | ceph-mgr | radosgw) return 0 ;; *) return 1 ;; esac
+    local pid=$1 stat state
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    state=${stat##*) }
+    state=${state%% *}
+    [ "$state" != Z ] || return 1
+    case $(cat "/proc/$pid/comm" 2>/dev/null) in
+        ceph-mon | ceph-osd | ceph-mgr | radosgw) return 0 ;;
+        *) return 1 ;;
+    esac
 }
 
 pids=()
@@ -23,26 +30,36 @@ for pid_file in "$folder"/run/*.pid; do
     if [[ $pid =~ ^[0-9]+$ ]] && is_ceph_daemon "$pid"; then pids+=("$pid"); fi
 done
 
-# radosgw first, the monitor last, so that no daemon waits on one that is already gone.
-for pid in "${pids[@]}"; do
-    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = radosgw ] && kill -TERM "$pid" 2>/dev/null
-done
-for pid in "${pids[@]}"; do
-    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = ceph-mon ] || kill -TERM "$pid" 2>/dev/null
-done
-for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-
-deadline=$(( $(date +%s) + 20 ))
-for pid in "${pids[@]}"; do
-    while is_ceph_daemon "$pid"; do
-        if [ "$(date +%s)" -ge "$deadline" ]; then
-            echo "stop-ceph-rgw.sh: PID $pid did not exit after SIGTERM; sending SIGKILL" >&2
-            kill -KILL "$pid" 2>/dev/null
-            sleep 0.2
-            continue
-        fi
-        sleep 0.1
+# Stops each PID given and waits until it has exited, sending SIGKILL after 20 seconds.
+stop_and_wait() {
+    local pid
+    for pid in "$@"; do kill -TERM "$pid" 2>/dev/null; done
+    local deadline=$(( $(date +%s) + 20 ))
+    for pid in "$@"; do
+        while is_ceph_daemon "$pid"; do
+            if [ "$(date +%s)" -ge "$deadline" ]; then
+                echo "stop-ceph-rgw.sh: PID $pid did not exit after SIGTERM; sending SIGKILL" >&2
+                kill -KILL "$pid" 2>/dev/null
+            fi
+            sleep 0.05
+        done
     done
-done
+}
+
+# Stops the daemons called NAME among the PIDs found above.
+stop_daemons() {
+    local name=$1 pid matching=()
+    for pid in "${pids[@]}"; do
+        if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ]; then matching+=("$pid"); fi
+    done
+    stop_and_wait "${matching[@]}"
+}
+
+# radosgw first, then the OSD and the manager, and the monitor last: radosgw waits on its
+# requests to the OSD while it shuts down, and every daemon talks to the monitor.
+stop_daemons radosgw
+stop_daemons ceph-osd
+stop_daemons ceph-mgr
+stop_daemons ceph-mon
 
 rm -rf "$folder"
