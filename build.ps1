@@ -46,7 +46,10 @@ function Invoke-Build {
     Invoke-Native dotnet @('publish', "$root/src/MeshVolume/MeshVolume.csproj", '--nologo',
         '-v', 'quiet', '-c', $Configuration, '-o', $moduleOut)
     Copy-Item "$root/MeshVolume.psd1" $moduleOut
-    Copy-Item "$root/module/*" $moduleOut -Recurse
+    Copy-Item "$root/module/*" $moduleOut -Recurse -Exclude 'help'
+    Invoke-Native dotnet @('tool', 'run', 'pwsh', '--', '-NoProfile', '-NonInteractive', '-File',
+        "$root/src/tools/New-MamlHelp.ps1", '-ModulePath', "$moduleOut/MeshVolume.psd1",
+        '-HelpSourcePath', "$root/module/help")
     # The publish output keeps files the module does not load.
     Get-ChildItem $moduleOut -Filter '*.deps.json' | Remove-Item
 }

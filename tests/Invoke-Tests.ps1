@@ -14,6 +14,7 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Import-Module $PesterPath -Force
+if ($env:CI -or [Console]::IsOutputRedirected) { $PSStyle.OutputRendering = 'PlainText' }
 $env:MESHVOLUME_MODULE_PATH = (Resolve-Path $ModulePath).Path
 
 $configuration = New-PesterConfiguration

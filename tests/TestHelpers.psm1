@@ -1,0 +1,54 @@
+# Shared helpers of the Pester tests: unique names, the test image, and cleanup of what a
+# test creates on the engine. Every volume and container a test makes carries the label
+# meshvolume.test=1 and a random name, so nothing collides with a user's own.
+
+$script:TestLabel = 'meshvolume.test'
+
+function New-TestName {
+    param([string] $Prefix = 'mvtest')
+    "$Prefix-$([guid]::NewGuid().ToString('N').Substring(0, 10))"
+}
+
+function Get-TestImage {
+    if ($env:MESHVOLUME_TEST_IMAGE) { $env:MESHVOLUME_TEST_IMAGE } else { 'meshvolume-test/busybox:latest' }
+}
+
+function Invoke-Docker {
+    # Runs the docker CLI against the test engine and throws on failure.
+    $output = & docker @args 2>&1
+    if ($LASTEXITCODE -ne 0) { throw "docker $($args -join ' ') failed: $output" }
+    $output
+}
+
+function New-TestVolume {
+    param([string] $Name = (New-TestName), [hashtable] $Labels = @{})
+    $labelArguments = @('--label', "$script:TestLabel=1")
+    foreach ($key in $Labels.Keys) { $labelArguments += @('--label', "$key=$($Labels[$key])") }
+    Invoke-Docker volume create @labelArguments $Name | Out-Null
+    $Name
+}
+
+function Invoke-InVolume {
+    # Runs a shell command in a throwaway container with the volume mounted at /data.
+    param([Parameter(Mandatory)] [string] $Volume, [Parameter(Mandatory)] [string] $Script)
+    Invoke-Docker run --rm --network none --label "$script:TestLabel=1" -v "${Volume}:/data" (Get-TestImage) sh -c $Script
+}
+
+function New-TestContainer {
+    # Creates (and optionally starts) a long-running container that mounts the volume at /data.
+    param([Parameter(Mandatory)] [string] $Volume, [switch] $Start, [string] $Name = (New-TestName 'mvtest-ctr'))
+    Invoke-Docker create --network none --label "$script:TestLabel=1" --name $Name -v "${Volume}:/data" (Get-TestImage) sleep 3600 | Out-Null
+    if ($Start) { Invoke-Docker start $Name | Out-Null }
+    $Name
+}
+
+function Remove-TestResources {
+    # Removes the containers, then the volumes, that carry the test label.
+    $containers = & docker ps -aq --filter "label=$script:TestLabel=1"
+    if ($containers) { & docker rm -f @containers 2>&1 | Out-Null }
+    $volumes = & docker volume ls -q --filter "label=$script:TestLabel=1"
+    if ($volumes) { & docker volume rm -f @volumes 2>&1 | Out-Null }
+}
+
+Export-ModuleMember -Function New-TestName, Get-TestImage, Invoke-Docker, New-TestVolume,
+    Invoke-InVolume, New-TestContainer, Remove-TestResources
