@@ -34,7 +34,8 @@ $moduleOut = Join-Path $root 'out/MeshVolume'
 
 function Invoke-Native {
     param([string] $Command, [string[]] $Arguments)
-    & $Command @Arguments
+    # Out-Host keeps the command's output out of the caller's return value.
+    & $Command @Arguments | Out-Host
     if ($LASTEXITCODE -ne 0) {
         throw "'$Command $($Arguments -join ' ')' failed with exit code $LASTEXITCODE."
     }
@@ -76,7 +77,8 @@ function Invoke-Test {
             $runner, '-PesterPath', $pester, '-ModulePath', "$moduleOut/MeshVolume.psd1")
         if ($Tag) { $arguments += @('-Tag', ($Tag -join ',')) }
         Push-Location $root
-        try { & dotnet @arguments } finally { Pop-Location }
+        # Out-Host keeps the runner's output out of this function's return value.
+        try { & dotnet @arguments | Out-Host } finally { Pop-Location }
         $exitCode = $LASTEXITCODE
     }
     finally {
@@ -93,7 +95,7 @@ function Invoke-Demo {
         $environment = Start-MeshTestEnvironment -Docker
         $arguments = @('tool', 'run', 'pwsh', '--', '-NoProfile', '-NonInteractive', '-File',
             "$root/examples/Demo.ps1", '-ModulePath', "$moduleOut/MeshVolume.psd1")
-        & dotnet @arguments
+        & dotnet @arguments | Out-Host
         $exitCode = $LASTEXITCODE
     }
     finally {
