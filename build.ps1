@@ -29,6 +29,15 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
+
+# A test environment that cannot start, such as for a missing package, is one line, not a trace.
+trap {
+    if ($_.FullyQualifiedErrorId -like 'TestEnvironmentFailed,*') {
+        $Host.UI.WriteErrorLine($_.Exception.Message)
+        exit 1
+    }
+    break
+}
 $root = $PSScriptRoot
 $moduleOut = Join-Path $root 'out/MeshVolume'
 

@@ -259,6 +259,11 @@ function Start-CephRadosGateway($Environment) {
     if ($exitCode -ne 0) {
         $reason = $output | Select-String '^start-ceph-rgw.sh: ' | Select-Object -Last 1
         if (-not $reason) { $reason = $output | Select-Object -Last 1 }
+        # Stopping the cluster removes its folder: keep the daemons' logs beside it.
+        $logs = "$folder-logs"
+        Copy-Item "$folder/log" $logs -Recurse -ErrorAction Ignore
+        $reason = "$reason".Replace("$folder/log", $logs)
+        if (-not $reason.Contains($logs)) { $reason += " (the logs are in $logs)" }
         throw [TestEnvironmentException]::new("Starting Ceph radosgw failed: $reason")
     }
 
@@ -352,12 +357,11 @@ function Start-MeshTestEnvironment {
     catch {
         $failure = $_
         Stop-MeshTestEnvironment $environment
-        $category = if ($failure.Exception -is [TestEnvironmentException]) {
-            [System.Management.Automation.ErrorCategory]::NotInstalled
-        }
-        else { [System.Management.Automation.ErrorCategory]::NotSpecified }
+        if ($failure.Exception -isnot [TestEnvironmentException]) { throw $failure }
+        # A known cause, such as a missing package: build.ps1 prints only the message.
         $PSCmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new(
-                $failure.Exception, 'TestEnvironmentFailed', $category, $null))
+                $failure.Exception, 'TestEnvironmentFailed',
+                [System.Management.Automation.ErrorCategory]::NotInstalled, $null))
     }
     $environment
 }
