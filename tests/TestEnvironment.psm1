@@ -176,7 +176,9 @@ function New-TestImage {
         }
         Copy-Item $busybox "$rootfs/bin/busybox"
         foreach ($applet in & $busybox --list) {
-            if ($applet -ne 'busybox') { & ln -s busybox "$rootfs/bin/$applet" }
+            if ($applet -ne 'busybox') {
+                [System.IO.File]::CreateSymbolicLink("$rootfs/bin/$applet", 'busybox') | Out-Null
+            }
         }
         & chmod 1777 "$rootfs/tmp"
         Set-Content "$rootfs/etc/passwd" "root:x:0:0:root:/root:/bin/sh`nnobody:x:65534:65534:nobody:/:/bin/false"
@@ -217,8 +219,10 @@ function Start-TestDocker($Environment) {
 
     & docker image inspect $script:TestImage *> $null
     if ($LASTEXITCODE -ne 0) {
+        $imageStopwatch = [System.Diagnostics.Stopwatch]::StartNew()
         New-TestImage
-        Write-EnvironmentStatus "made the test image $script:TestImage"
+        Write-EnvironmentStatus ("made the test image $script:TestImage in " +
+            "$(Get-ElapsedSeconds $imageStopwatch) s")
     }
     $env:MESHVOLUME_TEST_IMAGE = $script:TestImage
     $Environment.DockerSeconds = Get-ElapsedSeconds $stopwatch
