@@ -1,11 +1,15 @@
 # Starts and stops what the tests run against: a Docker engine with the test image, and a
-# Ceph radosgw S3 server on 127.0.0.1. An engine or S3 server that already answers is reused;
-# anything this module starts lives in its own folder under /tmp and is stopped by PID.
+# Ceph radosgw S3 server on 127.0.0.1. An engine or S3 server that already responds is
+# reused. Anything this module starts lives in its own folder under /tmp and is stopped by PID.
 # Needs Linux with the Debian packages that .ci/run installs.
 
 Set-StrictMode -Version 3.0
 
 $script:TestImage = 'meshvolume-test/busybox:latest'
+# The label on the test image that records which layout New-TestImage built. An image without
+# it, or with an older value, is made again: raise the value when the layout changes.
+$script:TestImageLabel = 'meshvolume.test.image-layout'
+$script:TestImageLayout = '1'
 $script:EnvironmentScripts = Join-Path $PSScriptRoot 'environment'
 
 # Variables that Start-MeshTestEnvironment sets or clears; Stop-MeshTestEnvironment puts back
@@ -181,11 +185,15 @@ function New-TestImage {
             }
         }
         & chmod 1777 "$rootfs/tmp"
-        Set-Content "$rootfs/etc/passwd" "root:x:0:0:root:/root:/bin/sh`nnobody:x:65534:65534:nobody:/:/bin/false"
-        Set-Content "$rootfs/etc/group" "root:x:0:`nnobody:x:65534:"
+        # Names for chown and ls -l inside the image.
+        Set-Content "$rootfs/etc/passwd" @(
+            'root:x:0:0:root:/root:/bin/sh', 'nobody:x:65534:65534:nobody:/:/bin/false')
+        Set-Content "$rootfs/etc/group" @('root:x:0:', 'nobody:x:65534:')
 
         & tar --create --numeric-owner --directory $rootfs . |
-            & docker import --change 'CMD ["/bin/sh"]' - $script:TestImage | Out-Null
+            & docker import --change 'CMD ["/bin/sh"]' `
+                --change "LABEL $script:TestImageLabel=$script:TestImageLayout" `
+                - $script:TestImage | Out-Null
         if ($LASTEXITCODE -ne 0) {
             throw [TestEnvironmentException]::new("docker import of $script:TestImage failed.")
         }
@@ -210,15 +218,16 @@ function Start-TestDocker($Environment) {
     }
     else {
         if ($env:DOCKER_HOST) {
-            Write-Warning "The Docker engine at DOCKER_HOST=$env:DOCKER_HOST does not answer."
+            Write-Warning "The Docker engine at DOCKER_HOST=$env:DOCKER_HOST does not respond."
         }
         Start-PrivateDockerEngine $Environment
         Write-EnvironmentStatus ("started a private Docker engine at $env:DOCKER_HOST in " +
             "$(Get-ElapsedSeconds $stopwatch) s")
     }
 
-    & docker image inspect $script:TestImage *> $null
-    if ($LASTEXITCODE -ne 0) {
+    $labelFormat = "{{index .Config.Labels `"$script:TestImageLabel`"}}"
+    $layout = & docker image inspect --format $labelFormat $script:TestImage 2>$null
+    if ($LASTEXITCODE -ne 0 -or $layout -ne $script:TestImageLayout) {
         $imageStopwatch = [System.Diagnostics.Stopwatch]::StartNew()
         New-TestImage
         Write-EnvironmentStatus ("made the test image $script:TestImage in " +
@@ -233,7 +242,8 @@ function Start-TestDocker($Environment) {
 #region S3
 
 function Test-S3Bucket {
-    # Sends a signed HEAD request for the bucket: the endpoint answers and the keys are valid.
+    # Sends a signed HEAD request for the bucket, which succeeds when the endpoint responds and
+    # accepts the keys.
     if (-not ($env:AWS_ENDPOINT_URL_S3 -and $env:MESHVOLUME_TEST_S3_BUCKET -and
             $env:AWS_ACCESS_KEY_ID -and $env:AWS_SECRET_ACCESS_KEY)) { return $false }
     $region = if ($env:AWS_REGION) { $env:AWS_REGION } else { 'us-east-1' }
@@ -252,11 +262,9 @@ function Start-CephRadosGateway($Environment) {
     $folder = New-ScratchFolder 'mvceph'
     $Environment.CephFolder = $folder
     $log = "$folder.log"
-    # memstore keeps objects in memory: it starts in about half the time of bluestore, and the
-    # tests store little. MESH_CEPH_OBJECTSTORE=bluestore keeps them on disk instead.
-    $objectStore = if ($env:MESH_CEPH_OBJECTSTORE) { $env:MESH_CEPH_OBJECTSTORE } else { 'memstore' }
-    & env "MESH_CEPH_OBJECTSTORE=$objectStore" bash "$script:EnvironmentScripts/start-ceph-rgw.sh" `
-        $folder *> $log
+    # start-ceph-rgw.sh uses memstore, which keeps objects in memory, unless
+    # MESHVOLUME_TEST_CEPH_OBJECTSTORE=bluestore is set.
+    & bash "$script:EnvironmentScripts/start-ceph-rgw.sh" $folder *> $log
     $exitCode = $LASTEXITCODE
     $output = Get-Content $log -ErrorAction Ignore
     Remove-Item $log -ErrorAction Ignore
@@ -289,7 +297,7 @@ function Start-TestS3($Environment) {
     else {
         if ($env:AWS_ENDPOINT_URL_S3 -and $env:MESHVOLUME_TEST_S3_BUCKET) {
             Write-Warning ("The S3 bucket $env:MESHVOLUME_TEST_S3_BUCKET at " +
-                "$env:AWS_ENDPOINT_URL_S3 does not answer; starting Ceph radosgw instead.")
+                "$env:AWS_ENDPOINT_URL_S3 does not respond, so Ceph radosgw is started instead.")
         }
         Start-CephRadosGateway $Environment
         Write-EnvironmentStatus ("started Ceph radosgw at $env:AWS_ENDPOINT_URL_S3 with the " +
@@ -319,10 +327,10 @@ function Stop-CephRadosGateway($Environment) {
 .SYNOPSIS
     Starts the Docker engine and the S3 server that the tests use.
 .DESCRIPTION
-    Reuses an engine that answers at DOCKER_HOST or /var/run/docker.sock, and otherwise starts
+    Reuses an engine that responds at DOCKER_HOST or /var/run/docker.sock, and otherwise starts
     a private dockerd. Makes the test image meshvolume-test/busybox:latest when it is missing.
     Reuses the S3 bucket named by AWS_ENDPOINT_URL_S3 and MESHVOLUME_TEST_S3_BUCKET when it
-    answers, and otherwise starts a one-node Ceph radosgw with a new user and bucket.
+    responds, and otherwise starts a one-node Ceph radosgw with a new user and bucket.
     Sets DOCKER_HOST, MESHVOLUME_TEST_IMAGE, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
     AWS_REGION, AWS_ENDPOINT_URL_S3 and MESHVOLUME_TEST_S3_BUCKET in this process.
     Without -Docker or -S3 it starts both. Returns the object that Stop-MeshTestEnvironment
@@ -376,7 +384,10 @@ function Start-MeshTestEnvironment {
 #>
 function Stop-MeshTestEnvironment {
     [CmdletBinding()]
-    param([Parameter(Mandatory, Position = 0)] [PSTypeName('MeshVolume.TestEnvironment')] $Environment)
+    param(
+        [Parameter(Mandatory, Position = 0)]
+        [PSTypeName('MeshVolume.TestEnvironment')] $Environment
+    )
 
     $stopwatch = [System.Diagnostics.Stopwatch]::StartNew()
     $stopped = @()
@@ -399,7 +410,8 @@ function Stop-MeshTestEnvironment {
         }
     }
     if ($stopped) {
-        Write-EnvironmentStatus "stopped $($stopped -join ' and ') in $(Get-ElapsedSeconds $stopwatch) s"
+        $seconds = Get-ElapsedSeconds $stopwatch
+        Write-EnvironmentStatus "stopped $($stopped -join ' and ') in $seconds s"
     }
 }
 

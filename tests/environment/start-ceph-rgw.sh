@@ -7,21 +7,25 @@
 #   FOLDER contains everything: configuration, data, logs, sockets and pid files. It must not
 #   exist or must be empty. Stop the cluster with stop-ceph-rgw.sh FOLDER.
 # Settings (environment variables):
-#   MESH_CEPH_OBJECTSTORE  memstore (default: objects in memory) or bluestore (objects in a
-#                          sparse file on disk). Measured on a 2-core machine, the cluster
-#                          starts in about 3 s with memstore and 7 s with bluestore.
-#   MESH_CEPH_DEVICE_GIB   size of the OSD's device in GiB (default 8): the most memory that
-#                          memstore takes, or the size of bluestore's sparse file.
-#   MESH_CEPH_MGR          1 starts a ceph-mgr too; radosgw does not need one (default 0).
-#   MESH_CEPH_BUCKET       name of the bucket to create (default meshvolume-test-<random>).
+#   MESHVOLUME_TEST_CEPH_OBJECTSTORE
+#       memstore (default: objects in memory) or bluestore (objects in a sparse file on disk).
+#       Measured on a 2-core machine, the cluster starts in about 3 s with memstore and 7 s
+#       with bluestore.
+#   MESHVOLUME_TEST_CEPH_DEVICE_GIB
+#       Size of the OSD's device in GiB (default 8): the maximum memory that memstore takes,
+#       or the size of bluestore's sparse file.
+#   MESHVOLUME_TEST_CEPH_MGR
+#       1 starts a ceph-mgr too. radosgw does not need one (default 0).
+#   MESHVOLUME_TEST_CEPH_BUCKET
+#       Name of the bucket to create (default meshvolume-test-<random>).
 # Needs the Debian packages ceph-mon, ceph-osd, radosgw, uuid-runtime and curl
-# (and ceph-mgr with MESH_CEPH_MGR=1).
+# (and ceph-mgr with MESHVOLUME_TEST_CEPH_MGR=1).
 set -euo pipefail
 
 folder=${1:?usage: start-ceph-rgw.sh FOLDER}
-objectstore=${MESH_CEPH_OBJECTSTORE:-memstore}
-device_gib=${MESH_CEPH_DEVICE_GIB:-8}
-start_mgr=${MESH_CEPH_MGR:-0}
+objectstore=${MESHVOLUME_TEST_CEPH_OBJECTSTORE:-memstore}
+device_gib=${MESHVOLUME_TEST_CEPH_DEVICE_GIB:-8}
+start_mgr=${MESHVOLUME_TEST_CEPH_MGR:-0}
 started_at=$(date +%s%N)
 
 log() {
@@ -39,6 +43,14 @@ require() {
     command -v "$command" >/dev/null ||
         fail "$command not found: install the Debian package $package"
 }
+
+case $objectstore in
+    memstore | bluestore) ;;
+    *) fail "MESHVOLUME_TEST_CEPH_OBJECTSTORE is '$objectstore': use memstore or bluestore" ;;
+esac
+if ! [[ $device_gib =~ ^[1-9][0-9]*$ ]]; then
+    fail "MESHVOLUME_TEST_CEPH_DEVICE_GIB is '$device_gib': use a whole number of GiB"
+fi
 
 require ceph-mon ceph-mon
 require monmaptool ceph-base
@@ -195,7 +207,7 @@ access_key=MV$(random_hex 18)
 secret_key=$(random_hex 40)
 radosgw-admin user create --uid=meshvolume-test --display-name="MeshVolume tests" \
     --access-key="$access_key" --secret-key="$secret_key" >/dev/null
-bucket=${MESH_CEPH_BUCKET:-meshvolume-test-$(random_hex 8 | tr 'A-F' 'a-f')}
+bucket=${MESHVOLUME_TEST_CEPH_BUCKET:-meshvolume-test-$(random_hex 8 | tr 'A-F' 'a-f')}
 region=us-east-1
 # S3 requires the payload's SHA-256 in a header, which curl 7.88 signs but does not add.
 empty_sha256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
