@@ -62,8 +62,8 @@ require uuidgen uuid-runtime
 require curl curl
 if [ "$start_mgr" = 1 ]; then require ceph-mgr ceph-mgr; fi
 
-# Prints a TCP port on 127.0.0.1 that nothing listens on. Another process can still take it
-# before the daemon binds it; the daemon then fails to start and the caller sees its log.
+# Prints a TCP port on 127.0.0.1 that nothing listens on. If another process takes it before
+# the daemon binds it, the daemon fails to start and its log says so.
 free_port() {
     local port
     for _ in $(seq 1 50); do
