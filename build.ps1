@@ -29,12 +29,22 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
+
+# A test environment that cannot start, such as for a missing package, is one line, not a trace.
+trap {
+    if ($_.FullyQualifiedErrorId -like 'TestEnvironmentFailed,*') {
+        $Host.UI.WriteErrorLine($_.Exception.Message)
+        exit 1
+    }
+    break
+}
 $root = $PSScriptRoot
 $moduleOut = Join-Path $root 'out/MeshVolume'
 
 function Invoke-Native {
     param([string] $Command, [string[]] $Arguments)
-    & $Command @Arguments
+    # Out-Host keeps the command's output out of the caller's return value.
+    & $Command @Arguments | Out-Host
     if ($LASTEXITCODE -ne 0) {
         throw "'$Command $($Arguments -join ' ')' failed with exit code $LASTEXITCODE."
     }
@@ -76,7 +86,8 @@ function Invoke-Test {
             $runner, '-PesterPath', $pester, '-ModulePath', "$moduleOut/MeshVolume.psd1")
         if ($Tag) { $arguments += @('-Tag', ($Tag -join ',')) }
         Push-Location $root
-        try { & dotnet @arguments } finally { Pop-Location }
+        # Out-Host keeps the runner's output out of this function's return value.
+        try { & dotnet @arguments | Out-Host } finally { Pop-Location }
         $exitCode = $LASTEXITCODE
     }
     finally {
@@ -93,7 +104,7 @@ function Invoke-Demo {
         $environment = Start-MeshTestEnvironment -Docker
         $arguments = @('tool', 'run', 'pwsh', '--', '-NoProfile', '-NonInteractive', '-File',
             "$root/examples/Demo.ps1", '-ModulePath', "$moduleOut/MeshVolume.psd1")
-        & dotnet @arguments
+        & dotnet @arguments | Out-Host
         $exitCode = $LASTEXITCODE
     }
     finally {
