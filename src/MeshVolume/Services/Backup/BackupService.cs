@@ -99,7 +99,7 @@ namespace MeshVolume.Services.Backup
                     var recorder = new ManifestRecorder(manifest, tar, request.Progress, cancellationToken);
                     if (host)
                     {
-                        ReadFromHost(volume.Mountpoint, recorder, request.Warn);
+                        ReadFromHost(volume.Mountpoint, recorder, request.Warn, cancellationToken);
                     }
                     else
                     {
@@ -115,16 +115,16 @@ namespace MeshVolume.Services.Backup
             }
         }
 
-        private static void ReadFromHost(string folder, ManifestRecorder recorder, Action<string> warn)
+        private static void ReadFromHost(
+            string folder, ManifestRecorder recorder, Action<string> warn,
+            CancellationToken cancellationToken)
         {
-            using (var reader = new HostVolumeReader(folder, warn))
+            var reader = new HostVolumeReader(folder, warn);
+            foreach (ArchiveEntry entry in reader.ReadEntries(cancellationToken))
             {
-                foreach (HostVolumeEntry item in reader.ReadEntries())
+                using (Stream content = entry.Type == EntryType.File ? reader.OpenContent(entry) : null)
                 {
-                    using (Stream content = item.Entry.Type == EntryType.File ? item.OpenContent() : null)
-                    {
-                        recorder.Add(item.Entry, content);
-                    }
+                    recorder.Add(entry, content);
                 }
             }
         }

@@ -263,7 +263,7 @@ namespace MeshVolume.Services.Backup
                     Stream content = entry.Type == EntryType.File
                         ? new ProgressStream(reader.OpenContent(), request.Progress)
                         : null;
-                    writer.Write(entry, content);
+                    writer.WriteEntry(entry, content);
                     if (entry.Type == EntryType.File)
                     {
                         request.Progress.AddFile();
@@ -272,7 +272,7 @@ namespace MeshVolume.Services.Backup
                     count++;
                 }
 
-                writer.Finish();
+                writer.Complete();
                 writer.Flush();
             }
 

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using Docker.DotNet.Models;
+using MeshVolume.Services.HostFileSystem;
 
 namespace MeshVolume.Services.Backup
 {
@@ -18,7 +19,8 @@ namespace MeshVolume.Services.Backup
                 volume.Driver == "local" &&
                 (volume.Options == null || volume.Options.Count == 0) &&
                 !string.IsNullOrEmpty(volume.Mountpoint) &&
-                Directory.Exists(volume.Mountpoint);
+                HostVolumeReader.CanRead(volume.Mountpoint) &&
+                HostVolumeWriter.CanWrite(volume.Mountpoint);
         }
 
         public static bool UseHostPath(DockerEngine engine, VolumeResponse volume, DataPath choice)
