@@ -5,6 +5,7 @@ using System.Linq;
 using System.Management.Automation;
 using MeshVolume.Model;
 using MeshVolume.Services;
+using MeshVolume.Services.Archive;
 using MeshVolume.Services.Backup;
 
 namespace MeshVolume.Commands
@@ -23,10 +24,9 @@ namespace MeshVolume.Commands
         [ArgumentCompleter(typeof(VolumeNameCompleter))]
         public string[] Name { get; set; }
 
-        /// <summary>Archive compression: zstd (default), gzip or none.</summary>
+        /// <summary>Archive compression: Zstd (default), Gzip or None.</summary>
         [Parameter]
-        [ValidateSet("zstd", "gzip", "none")]
-        public string Compression { get; set; } = "zstd";
+        public CompressionMethod Compression { get; set; } = CompressionMethod.Zstd;
 
         /// <summary>Compression level: zstd 1-19 (default 3), gzip 1-9 (default 6).</summary>
         [Parameter]

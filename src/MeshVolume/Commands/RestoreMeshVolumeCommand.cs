@@ -62,6 +62,7 @@ namespace MeshVolume.Commands
                     Force = Force,
                     DataPath = DataPath,
                     Report = message => PostVerbose(() => message),
+                    Warn = message => Post(() => WriteWarning(message)),
                 };
                 var watch = Stopwatch.StartNew();
                 var service = new RestoreService(Engine);

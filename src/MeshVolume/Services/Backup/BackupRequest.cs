@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using MeshVolume.Services.Archive;
 using MeshVolume.Services.Repository;
 
 namespace MeshVolume.Services.Backup
@@ -24,8 +25,7 @@ namespace MeshVolume.Services.Backup
 
         public IBackupRepository Repository { get; set; }
 
-        /// <summary>zstd, gzip or none.</summary>
-        public string Compression { get; set; } = "zstd";
+        public CompressionMethod Compression { get; set; } = CompressionMethod.Zstd;
 
         /// <summary>Compression level; null for the algorithm's default.</summary>
         public int? CompressionLevel { get; set; }

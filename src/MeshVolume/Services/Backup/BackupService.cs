@@ -35,7 +35,7 @@ namespace MeshVolume.Services.Backup
             DateTime started = DateTime.UtcNow;
             string id = BackupNaming.NewId(started);
             string archiveName = BackupNaming.ArchiveName(
-                volume.Name, id, ArchiveCompression.GetExtension(request.Compression));
+                volume.Name, id, ArchiveCompression.GetFileExtension(request.Compression));
             var manifest = new BackupManifest
             {
                 Id = id,
@@ -47,7 +47,7 @@ namespace MeshVolume.Services.Backup
                 EngineVersion = _engine.EngineVersion,
                 Host = Environment.MachineName,
                 CreatedUtc = started,
-                Compression = request.Compression,
+                Compression = ArchiveCompression.ToManifestName(request.Compression),
                 ArchiveName = archiveName,
                 Tags = new List<string>(request.Tags ?? new List<string>()),
             };
@@ -92,14 +92,15 @@ namespace MeshVolume.Services.Backup
         {
             using (var hashing = new HashingStream(destination, leaveOpen: true))
             {
-                using (Stream compressed = ArchiveCompression.CreateCompressor(
+                using (Stream compressed = ArchiveCompression.Create(
                     hashing, request.Compression, request.CompressionLevel, leaveOpen: true))
                 using (var tar = new TarArchiveWriter(compressed, leaveOpen: true))
                 {
-                    var recorder = new ManifestRecorder(manifest, tar, request.Progress, cancellationToken);
+                    var recorder = new ManifestRecorder(manifest, tar, request.Progress);
                     if (host)
                     {
-                        ReadFromHost(volume.Mountpoint, recorder, request.Warn, cancellationToken);
+                        await ReadFromHostAsync(volume.Mountpoint, recorder, request.Warn,
+                            cancellationToken).ConfigureAwait(false);
                     }
                     else
                     {
@@ -107,24 +108,33 @@ namespace MeshVolume.Services.Backup
                             .ConfigureAwait(false);
                     }
 
-                    tar.Finish();
+                    await tar.FinishAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                manifest.ArchiveSize = hashing.BytesHashed;
-                manifest.ArchiveSha256 = hashing.GetHashHex();
+                manifest.ArchiveSize = hashing.ByteCount;
+                manifest.ArchiveSha256 = hashing.GetSha256Hex();
             }
         }
 
-        private static void ReadFromHost(
+        private static async Task ReadFromHostAsync(
             string folder, ManifestRecorder recorder, Action<string> warn,
             CancellationToken cancellationToken)
         {
             var reader = new HostVolumeReader(folder, warn);
             foreach (ArchiveEntry entry in reader.ReadEntries(cancellationToken))
             {
-                using (Stream content = entry.Type == EntryType.File ? reader.OpenContent(entry) : null)
+                Stream content = null;
+                if (entry.Type == EntryType.File)
                 {
-                    recorder.Add(entry, content);
+                    Stream file = reader.OpenContent(entry);
+                    content = entry.SparseMap == null
+                        ? file
+                        : new SparseSegmentStream(file, entry.SparseMap, leaveOpen: false);
+                }
+
+                using (content)
+                {
+                    await recorder.AddAsync(entry, content, cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -140,16 +150,18 @@ namespace MeshVolume.Services.Backup
                     .ConfigureAwait(false))
                 using (var reader = new TarArchiveReader(tarStream))
                 {
-                    while (reader.MoveNext())
+                    ArchiveEntry entry;
+                    while ((entry = await reader.ReadNextEntryAsync(cancellationToken)
+                        .ConfigureAwait(false)) != null)
                     {
-                        ArchiveEntry entry = reader.Current;
                         entry.Path = VolumePaths.FromEngineArchive(entry.Path);
                         if (entry.Type == EntryType.HardLink)
                         {
                             entry.LinkTarget = VolumePaths.FromEngineArchive(entry.LinkTarget);
                         }
 
-                        recorder.Add(entry, entry.Type == EntryType.File ? reader.OpenContent() : null);
+                        await recorder.AddAsync(entry, reader.Content, cancellationToken)
+                            .ConfigureAwait(false);
                     }
                 }
             }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Threading;
+using System.Threading.Tasks;
 using MeshVolume.Model;
 using MeshVolume.Services.Archive;
 
@@ -16,23 +17,20 @@ namespace MeshVolume.Services.Backup
         private readonly BackupManifest _manifest;
         private readonly TarArchiveWriter _tar;
         private readonly TransferProgress _progress;
-        private readonly CancellationToken _cancellationToken;
 
-        public ManifestRecorder(
-            BackupManifest manifest, TarArchiveWriter tar, TransferProgress progress,
-            CancellationToken cancellationToken)
+        public ManifestRecorder(BackupManifest manifest, TarArchiveWriter tar, TransferProgress progress)
         {
             _manifest = manifest;
             _tar = tar;
             _progress = progress;
-            _cancellationToken = cancellationToken;
         }
 
-        public void Add(ArchiveEntry entry, Stream content)
+        public async Task AddAsync(ArchiveEntry entry, Stream content, CancellationToken cancellationToken)
         {
-            _cancellationToken.ThrowIfCancellationRequested();
+            cancellationToken.ThrowIfCancellationRequested();
             Stream counted = content == null ? null : new ProgressStream(content, _progress);
-            string sha256 = _tar.WriteEntry(entry, counted);
+            string sha256 = await _tar.WriteEntryAsync(entry, counted, cancellationToken)
+                .ConfigureAwait(false);
             _manifest.Entries.Add(ToManifestEntry(entry, sha256));
             if (entry.Type == EntryType.File)
             {

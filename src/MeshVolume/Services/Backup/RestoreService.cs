@@ -30,7 +30,11 @@ namespace MeshVolume.Services.Backup
 
         public TransferProgress Progress { get; set; } = new TransferProgress();
 
+        /// <summary>Receives verbose lines; may be called from any thread.</summary>
         public Action<string> Report { get; set; }
+
+        /// <summary>Receives warnings, such as an attribute the file system rejected.</summary>
+        public Action<string> Warn { get; set; }
     }
 
     /// <summary>The outcome of a restore.</summary>
@@ -191,7 +195,8 @@ namespace MeshVolume.Services.Backup
                 using (var reader = new TarArchiveReader(tar))
                 {
                     int entries = 0;
-                    while (entries < 2 && reader.MoveNext())
+                    while (entries < 2 &&
+                        await reader.ReadNextEntryAsync(cancellationToken).ConfigureAwait(false) != null)
                     {
                         entries++;
                     }
@@ -214,7 +219,7 @@ namespace MeshVolume.Services.Backup
             using (var hashing = new HashingStream(archive, leaveOpen: false))
             {
                 await hashing.CopyToAsync(Stream.Null, 1 << 20, cancellationToken).ConfigureAwait(false);
-                CheckArchiveHash(manifest, hashing.GetHashHex());
+                CheckArchiveHash(manifest, hashing.GetSha256Hex());
             }
         }
 
@@ -232,38 +237,40 @@ namespace MeshVolume.Services.Backup
                 manifest.ArchiveName, cancellationToken).ConfigureAwait(false))
             using (var hashing = new HashingStream(archive, leaveOpen: false))
             {
-                using (Stream tar = ArchiveCompression.OpenDecompressor(
-                    hashing, manifest.Compression, leaveOpen: true))
+                using (Stream tar = ArchiveCompression.OpenRead(
+                    hashing, ParseCompression(manifest), leaveOpen: true))
                 {
                     entries = host
-                        ? ExtractOnHost(tar, volume.Mountpoint, request, cancellationToken)
+                        ? await ExtractOnHostAsync(tar, volume.Mountpoint, request, cancellationToken)
+                            .ConfigureAwait(false)
                         : await ExtractThroughEngineAsync(tar, volume.Name, request, cancellationToken)
                             .ConfigureAwait(false);
                 }
 
-                // Reads what follows the tar's end blocks, such as zstd's frame trailer.
+                // Reads whatever follows the tar's end blocks, so every byte is hashed.
                 await hashing.CopyToAsync(Stream.Null, 81920, cancellationToken).ConfigureAwait(false);
-                CheckArchiveHash(manifest, hashing.GetHashHex());
+                CheckArchiveHash(manifest, hashing.GetSha256Hex());
             }
 
             return entries;
         }
 
-        private static long ExtractOnHost(
+        private static async Task<long> ExtractOnHostAsync(
             Stream tar, string folder, RestoreRequest request, CancellationToken cancellationToken)
         {
             long count = 0;
-            using (var reader = new TarArchiveReader(tar))
-            using (var writer = new HostVolumeWriter(folder))
+            using (var reader = new TarArchiveReader(tar, leaveOpen: true))
+            using (var writer = new HostVolumeWriter(folder, request.Warn))
             {
-                while (reader.MoveNext())
+                ArchiveEntry entry;
+                while ((entry = await reader.ReadNextEntryAsync(cancellationToken)
+                    .ConfigureAwait(false)) != null)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    ArchiveEntry entry = reader.Current;
                     Stream content = entry.Type == EntryType.File
-                        ? new ProgressStream(reader.OpenContent(), request.Progress)
+                        ? new ProgressStream(reader.Content, request.Progress)
                         : null;
-                    writer.WriteEntry(entry, content);
+                    await writer.WriteEntryAsync(entry, content, cancellationToken)
+                        .ConfigureAwait(false);
                     if (entry.Type == EntryType.File)
                     {
                         request.Progress.AddFile();
@@ -277,6 +284,19 @@ namespace MeshVolume.Services.Backup
             }
 
             return count;
+        }
+
+        private static CompressionMethod ParseCompression(BackupManifest manifest)
+        {
+            if (!ArchiveCompression.TryParseManifestName(manifest.Compression, out CompressionMethod method))
+            {
+                throw new MeshVolumeException(
+                    $"The backup {manifest.Id} of '{manifest.VolumeName}' uses the compression " +
+                    $"'{manifest.Compression}', which this version of MeshVolume cannot read.",
+                    MeshErrors.ManifestInvalid, ErrorCategory.InvalidData);
+            }
+
+            return method;
         }
 
         private async Task<long> ExtractThroughEngineAsync(
