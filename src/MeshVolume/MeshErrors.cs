@@ -31,6 +31,8 @@ namespace MeshVolume
         public const string RestoreFailed = "RestoreFailed";
         public const string RestoreIncomplete = "RestoreIncomplete";
         public const string ContainerNotFound = "ContainerNotFound";
+        public const string ContainerNotRunning = "ContainerNotRunning";
+        public const string VolumeNotMounted = "VolumeNotMounted";
         public const string ImageNotFound = "ImageNotFound";
         public const string ComposeFileInvalid = "ComposeFileInvalid";
         public const string ComposeVariableMissing = "ComposeVariableMissing";

@@ -28,6 +28,10 @@ namespace MeshVolume.Services.Backup
 
         public DataPath DataPath { get; set; } = DataPath.Auto;
 
+        /// <summary>
+        /// Counters for progress records. The restore sets the total to the backup's content
+        /// size unless the caller set one, as a test that also reads the volume back does.
+        /// </summary>
         public TransferProgress Progress { get; set; } = new TransferProgress();
 
         /// <summary>Receives verbose lines; may be called from any thread.</summary>
@@ -231,7 +235,7 @@ namespace MeshVolume.Services.Backup
             request.Report?.Invoke($"Restoring {manifest.ArchiveName} from " +
                 $"'{request.Repository.Location}' into the volume '{volume.Name}', writing " +
                 (host ? $"its folder {volume.Mountpoint} directly." : "through the engine's archive API."));
-            request.Progress.TotalBytes = manifest.ContentSize;
+            request.Progress.TotalBytes = request.Progress.TotalBytes ?? manifest.ContentSize;
             long entries;
             using (Stream archive = await request.Repository.OpenReadAsync(
                 manifest.ArchiveName, cancellationToken).ConfigureAwait(false))
