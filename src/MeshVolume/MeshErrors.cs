@@ -36,6 +36,10 @@ namespace MeshVolume
         public const string PersistenceCheckFailed = "PersistenceCheckFailed";
         public const string RetentionWouldRemoveAll = "RetentionWouldRemoveAll";
         public const string OperationCancelled = "OperationCancelled";
+        public const string MeasurementFailed = "MeasurementFailed";
+        public const string BlockSizeInvalid = "BlockSizeInvalid";
+        public const string MountTypeConflict = "MountTypeConflict";
+        public const string BindPathNotFound = "BindPathNotFound";
 
         /// <summary>Builds an error record whose exception carries the message.</summary>
         public static ErrorRecord Create(
