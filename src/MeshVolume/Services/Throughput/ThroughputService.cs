@@ -62,7 +62,7 @@ namespace MeshVolume.Services.Throughput
             string name = ScratchPrefix + NewId();
             var volumes = new VolumeService(_engine);
 
-            // Not cancellable: a create cancelled midway could leave a volume that is never removed.
+            // Not cancellable, because a create cancelled midway could leave a stray volume.
             await volumes.CreateAsync(name, "local", null, NewLabels(), CancellationToken.None)
                 .ConfigureAwait(false);
             _verbose($"Created the scratch volume '{name}'.");
