@@ -28,6 +28,10 @@ namespace MeshVolume
         public const string RestoreIncomplete = "RestoreIncomplete";
         public const string ContainerNotFound = "ContainerNotFound";
         public const string ImageNotFound = "ImageNotFound";
+        public const string MeasurementFailed = "MeasurementFailed";
+        public const string BlockSizeInvalid = "BlockSizeInvalid";
+        public const string MountTypeConflict = "MountTypeConflict";
+        public const string BindPathNotFound = "BindPathNotFound";
         public const string ComposeFileInvalid = "ComposeFileInvalid";
         public const string ComposeVariableMissing = "ComposeVariableMissing";
         public const string ComposeVolumeUndeclared = "ComposeVolumeUndeclared";
@@ -36,10 +40,6 @@ namespace MeshVolume
         public const string PersistenceCheckFailed = "PersistenceCheckFailed";
         public const string RetentionWouldRemoveAll = "RetentionWouldRemoveAll";
         public const string OperationCancelled = "OperationCancelled";
-        public const string MeasurementFailed = "MeasurementFailed";
-        public const string BlockSizeInvalid = "BlockSizeInvalid";
-        public const string MountTypeConflict = "MountTypeConflict";
-        public const string BindPathNotFound = "BindPathNotFound";
 
         /// <summary>Builds an error record whose exception carries the message.</summary>
         public static ErrorRecord Create(
