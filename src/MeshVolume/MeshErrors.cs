@@ -32,6 +32,10 @@ namespace MeshVolume
         public const string RestoreIncomplete = "RestoreIncomplete";
         public const string ContainerNotFound = "ContainerNotFound";
         public const string ImageNotFound = "ImageNotFound";
+        public const string MeasurementFailed = "MeasurementFailed";
+        public const string BlockSizeInvalid = "BlockSizeInvalid";
+        public const string MountTypeConflict = "MountTypeConflict";
+        public const string BindPathNotFound = "BindPathNotFound";
         public const string ComposeFileInvalid = "ComposeFileInvalid";
         public const string ComposeVariableMissing = "ComposeVariableMissing";
         public const string ComposeVolumeUndeclared = "ComposeVolumeUndeclared";
