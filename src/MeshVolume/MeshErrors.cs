@@ -28,7 +28,9 @@ namespace MeshVolume
         public const string RestoreIncomplete = "RestoreIncomplete";
         public const string ContainerNotFound = "ContainerNotFound";
         public const string ImageNotFound = "ImageNotFound";
+        public const string ComposeFileNotFound = "ComposeFileNotFound";
         public const string ComposeFileInvalid = "ComposeFileInvalid";
+        public const string ComposeProjectNameInvalid = "ComposeProjectNameInvalid";
         public const string ComposeVariableMissing = "ComposeVariableMissing";
         public const string ComposeVolumeUndeclared = "ComposeVolumeUndeclared";
         public const string ExternalVolumeMissing = "ExternalVolumeMissing";
