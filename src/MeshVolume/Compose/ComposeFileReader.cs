@@ -93,10 +93,10 @@ namespace MeshVolume.Compose
             bool empty = root == null || (root is YamlScalar scalar && scalar.Kind == ScalarKind.Null);
             string found = empty ? "nothing" : "a " + root.KindName;
             throw Invalid(location, $"The top level of a compose file must be a mapping, " +
-                $"but the file holds {found}.");
+                $"but the file contains {found}.");
         }
 
-        /// <summary>Parses YAML text that holds at most one document; null for no document.</summary>
+        /// <summary>Parses YAML text of at most one document; returns null when there is no document.</summary>
         public static YamlNode Parse(string file, string text)
         {
             var reader = new ComposeFileReader(file, new StringReader(text));
@@ -135,15 +135,15 @@ namespace MeshVolume.Compose
             if (_parser.Current is DocumentStart second)
             {
                 throw Invalid(LocationOf(second.Start),
-                    "A compose file must hold a single YAML document, but a second one starts here.");
+                    "A compose file must contain a single YAML document, but a second one starts here.");
             }
 
             return root;
         }
 
         // YamlDotNet 18.1 throws InvalidOperationException rather than a YamlException for
-        // some broken input, such as a flow sequence left open; that error carries no position,
-        // so the end of the last event read stands in for it.
+        // some broken input, such as a flow sequence left open. That error has no position, so
+        // the message gives the end of the last event read.
         private void Advance()
         {
             try
@@ -487,8 +487,8 @@ namespace MeshVolume.Compose
             return new SourceLocation(_file, (int)mark.Line, (int)mark.Column);
         }
 
-        // YamlDotNet starts its messages with "(Line: 6, Col: 6, Idx: 48) - (...): "; the
-        // location is already in front of the message in the file's own terms.
+        // YamlDotNet starts its messages with "(Line: 6, Col: 6, Idx: 48) - (...): ", which
+        // repeats the location already in front of the message.
         private static string CleanYamlMessage(string message)
         {
             Match prefix = Regex.Match(message, @"^\(Line: \d+, Col: \d+, Idx: \d+\) - " +

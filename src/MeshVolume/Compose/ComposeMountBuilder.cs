@@ -142,70 +142,70 @@ namespace MeshVolume.Compose
 
         private ComposeMountInfo ReadLong(string service, YamlMapping entry)
         {
-            string what = $"A mount of service '{service}'";
-            ComposeValues.CheckKeys(entry, what,
+            string subject = $"A mount of service '{service}'";
+            ComposeValues.CheckKeys(entry, subject,
                 "type", "source", "target", "read_only", "consistency", "bind", "volume", "tmpfs");
             ComposeMountInfo mount = NewMount(service, "long", entry);
-            mount.Type = ComposeValues.String(entry.Get("type"), $"{what} field 'type'");
+            mount.Type = ComposeValues.String(entry.Get("type"), $"{subject} field 'type'");
             if (mount.Type == null)
             {
                 throw ComposeFileReader.Invalid(entry.Location,
-                    $"{what} has no 'type'. Set it to volume, bind, tmpfs or npipe.");
+                    $"{subject} has no 'type'. Set it to volume, bind, tmpfs or npipe.");
             }
 
             if (!new[] { "volume", "bind", "tmpfs", "npipe" }.Contains(mount.Type))
             {
                 throw ComposeFileReader.Invalid(entry.Get("type").Location,
-                    $"{what} has the type '{mount.Type}'. Use volume, bind, tmpfs or npipe.");
+                    $"{subject} has the type '{mount.Type}'. Use volume, bind, tmpfs or npipe.");
             }
 
-            what = $"The {mount.Type} mount of service '{service}'";
-            mount.Target = ComposeValues.String(entry.Get("target"), $"{what} field 'target'");
+            subject = $"The {mount.Type} mount of service '{service}'";
+            mount.Target = ComposeValues.String(entry.Get("target"), $"{subject} field 'target'");
             if (string.IsNullOrEmpty(mount.Target))
             {
-                throw ComposeFileReader.Invalid(entry.Location, $"{what} has no 'target'.");
+                throw ComposeFileReader.Invalid(entry.Location, $"{subject} has no 'target'.");
             }
 
-            what = $"The {mount.Type} mount at {mount.Target} of service '{service}'";
-            mount.ReadOnly = ComposeValues.Boolean(entry.Get("read_only"), $"{what} field 'read_only'")
+            subject = $"The {mount.Type} mount at {mount.Target} of service '{service}'";
+            mount.ReadOnly = ComposeValues.Boolean(entry.Get("read_only"), $"{subject} field 'read_only'")
                 ?? false;
-            ReadLongSource(mount, entry, what);
-            YamlMapping options = OptionsOf(entry, mount.Type, what);
+            ReadLongSource(mount, entry, subject);
+            YamlMapping options = OptionsOf(entry, mount.Type, subject);
             switch (mount.Type)
             {
                 case "volume":
-                    ComposeValues.CheckKeys(options, $"{what} field 'volume'", "nocopy", "subpath");
+                    ComposeValues.CheckKeys(options, $"{subject} field 'volume'", "nocopy", "subpath");
                     mount.NoCopy = ComposeValues.Boolean(options.Get("nocopy"),
-                        $"{what} field 'volume.nocopy'") ?? false;
+                        $"{subject} field 'volume.nocopy'") ?? false;
                     break;
                 case "bind":
-                    ComposeValues.CheckKeys(options, $"{what} field 'bind'",
+                    ComposeValues.CheckKeys(options, $"{subject} field 'bind'",
                         "propagation", "create_host_path", "selinux");
                     mount.Propagation = ComposeValues.String(options.Get("propagation"),
-                        $"{what} field 'bind.propagation'");
+                        $"{subject} field 'bind.propagation'");
                     mount.SELinux = ComposeValues.String(options.Get("selinux"),
-                        $"{what} field 'bind.selinux'");
+                        $"{subject} field 'bind.selinux'");
                     break;
                 case "tmpfs":
-                    ComposeValues.CheckKeys(options, $"{what} field 'tmpfs'", "size", "mode");
-                    mount.TmpfsSize = ReadLongTmpfsSize(options.Get("size"), $"{what} field 'tmpfs.size'");
-                    mount.TmpfsMode = ReadMode(options.Get("mode"), $"{what} field 'tmpfs.mode'");
+                    ComposeValues.CheckKeys(options, $"{subject} field 'tmpfs'", "size", "mode");
+                    mount.TmpfsSize = ReadLongTmpfsSize(options.Get("size"), $"{subject} field 'tmpfs.size'");
+                    mount.TmpfsMode = ReadMode(options.Get("mode"), $"{subject} field 'tmpfs.mode'");
                     break;
             }
 
             return mount;
         }
 
-        private void ReadLongSource(ComposeMountInfo mount, YamlMapping entry, string what)
+        private void ReadLongSource(ComposeMountInfo mount, YamlMapping entry, string subject)
         {
             YamlNode sourceNode = entry.Get("source");
-            string source = ComposeValues.String(sourceNode, $"{what} field 'source'");
+            string source = ComposeValues.String(sourceNode, $"{subject} field 'source'");
             if (string.IsNullOrEmpty(source))
             {
                 if (mount.Type == "bind" || mount.Type == "npipe")
                 {
                     throw ComposeFileReader.Invalid(entry.Location,
-                        $"{what} has no 'source'. Give the host path to mount.");
+                        $"{subject} has no 'source'. Give the host path to mount.");
                 }
 
                 mount.Anonymous = mount.Type == "volume";
@@ -216,7 +216,7 @@ namespace MeshVolume.Compose
             {
                 case "tmpfs":
                     throw ComposeFileReader.Invalid(sourceNode.Location,
-                        $"{what} sets a 'source', but a tmpfs mount takes none.");
+                        $"{subject} sets a 'source', but a tmpfs mount takes none.");
                 case "volume":
                     SetNamedVolume(mount, ComposePath.Normalize(source), sourceNode);
                     break;
@@ -233,7 +233,7 @@ namespace MeshVolume.Compose
             }
         }
 
-        private static YamlMapping OptionsOf(YamlMapping entry, string type, string what)
+        private static YamlMapping OptionsOf(YamlMapping entry, string type, string subject)
         {
             YamlNode node = entry.Get(type);
             if (node == null || (node is YamlScalar scalar && scalar.Kind == ScalarKind.Null))
@@ -242,7 +242,7 @@ namespace MeshVolume.Compose
             }
 
             return node as YamlMapping
-                ?? throw ComposeValues.WrongType(node, $"{what} field '{type}'", "a mapping");
+                ?? throw ComposeValues.WrongType(node, $"{subject} field '{type}'", "a mapping");
         }
 
         private static long? ReadLongTmpfsSize(YamlNode node, string field)

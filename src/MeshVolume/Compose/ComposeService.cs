@@ -6,9 +6,9 @@ namespace MeshVolume.Compose
 {
     /// <summary>
     /// The volumes and tmpfs entries of one service after the files are merged with the
-    /// rules of docker-compose 1.29: volumes entries are keyed by their target path, so a
-    /// later file replaces the entry for the same target and the merged list is sorted by
-    /// target; tmpfs lists are concatenated.
+    /// rules of docker-compose 1.29. Volumes entries are keyed by their target path, so a
+    /// later file replaces the entry for the same target, and the merged list is sorted by
+    /// target. Tmpfs lists are concatenated.
     /// </summary>
     internal sealed class ComposeService
     {
@@ -86,19 +86,19 @@ namespace MeshVolume.Compose
 
         private static void ReadLists(ComposeService service, YamlMapping body)
         {
-            string what = $"Service '{service.Name}'";
+            string subject = $"Service '{service.Name}'";
             YamlNode volumes = body.Get("volumes");
             if (volumes != null)
             {
                 service.HasVolumes = true;
-                service.Volumes = ListOf(volumes, $"{what} field 'volumes'", allowString: false);
+                service.Volumes = ListOf(volumes, $"{subject} field 'volumes'", allowString: false);
             }
 
             YamlNode tmpfs = body.Get("tmpfs");
             if (tmpfs != null)
             {
                 service.HasTmpfs = true;
-                service.Tmpfs = ListOf(tmpfs, $"{what} field 'tmpfs'", allowString: true);
+                service.Tmpfs = ListOf(tmpfs, $"{subject} field 'tmpfs'", allowString: true);
             }
         }
 

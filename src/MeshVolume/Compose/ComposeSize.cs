@@ -11,9 +11,9 @@ namespace MeshVolume.Compose
             @"^(?<number>[0-9]+)(?<unit>[kKmMgGtTpPeE]?)$", RegexOptions.CultureInvariant);
 
         /// <summary>
-        /// Parses the size of a long-syntax tmpfs mount as docker-compose 1.29 does (docker-py's
-        /// parse_bytes): a number of bytes, optionally with a unit b, k, m or g (powers of 1024,
-        /// any case, an extra B allowed as in 100MB), and a fraction allowed as in 1.5k.
+        /// Parses the size of a long-syntax tmpfs mount as docker-compose 1.29 does with
+        /// docker-py's parse_bytes. The size is a number of bytes with an optional unit b, k, m
+        /// or g (powers of 1024, any case, 100MB allowed for 100M) and may have a fraction (1.5k).
         /// </summary>
         /// <returns>The size in bytes, or null when the text is not a valid size.</returns>
         public static long? ParseBytes(string text)

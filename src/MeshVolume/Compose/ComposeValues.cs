@@ -11,7 +11,7 @@ namespace MeshVolume.Compose
     internal static class ComposeValues
     {
         /// <summary>Rejects keys that the compose schema does not allow; x- extension keys always pass.</summary>
-        public static void CheckKeys(YamlMapping mapping, string what, params string[] allowed)
+        public static void CheckKeys(YamlMapping mapping, string subject, params string[] allowed)
         {
             foreach (KeyValuePair<YamlKey, YamlNode> entry in mapping.Entries)
             {
@@ -22,7 +22,7 @@ namespace MeshVolume.Compose
                 }
 
                 throw ComposeFileReader.Invalid(entry.Key.Location,
-                    $"{what} has an unknown field '{key}'. Allowed fields: {string.Join(", ", allowed)}.");
+                    $"{subject} has an unknown field '{key}'. Allowed fields: {string.Join(", ", allowed)}.");
             }
         }
 
@@ -43,8 +43,8 @@ namespace MeshVolume.Compose
         }
 
         /// <summary>
-        /// Returns a boolean from a YAML boolean or from the words compose accepts in strings
-        /// (y, yes, true, on, n, no, false, off, in any case); null when the node is absent.
+        /// Returns a boolean from a YAML boolean or from a string that compose accepts as one:
+        /// y, yes, true, on, n, no, false or off, in any case. Returns null for no node.
         /// </summary>
         public static bool? Boolean(YamlNode node, string field)
         {

@@ -25,7 +25,7 @@ namespace MeshVolume.Compose
             string project, YamlKey key, YamlNode definition, string projectDirectory,
             ICollection<string> warnings)
         {
-            string what = $"Volume '{key.Text}'";
+            string subject = $"Volume '{key.Text}'";
             var volume = new ComposeVolumeInfo
             {
                 Project = project,
@@ -36,7 +36,7 @@ namespace MeshVolume.Compose
             YamlMapping mapping = definition as YamlMapping;
             if (mapping == null && !IsNull(definition))
             {
-                throw ComposeValues.WrongType(definition, what, "a mapping or empty");
+                throw ComposeValues.WrongType(definition, subject, "a mapping or empty");
             }
 
             if (mapping == null)
@@ -47,23 +47,23 @@ namespace MeshVolume.Compose
                 return volume;
             }
 
-            ComposeValues.CheckKeys(mapping, what, "name", "driver", "driver_opts", "external", "labels");
-            string externalName = ReadExternal(mapping, what, warnings, out bool external);
-            string name = ComposeValues.String(mapping.Get("name"), $"{what} field 'name'");
+            ComposeValues.CheckKeys(mapping, subject, "name", "driver", "driver_opts", "external", "labels");
+            string externalName = ReadExternal(mapping, subject, warnings, out bool external);
+            string name = ComposeValues.String(mapping.Get("name"), $"{subject} field 'name'");
             if (external)
             {
-                CheckExternalFields(mapping, what);
+                CheckExternalFields(mapping, subject);
                 volume.External = true;
                 volume.Name = externalName ?? name ?? key.Text;
                 return volume;
             }
 
             volume.Name = name ?? DefaultName(project, key.Text);
-            volume.Driver = ComposeValues.String(mapping.Get("driver"), $"{what} field 'driver'")
+            volume.Driver = ComposeValues.String(mapping.Get("driver"), $"{subject} field 'driver'")
                 ?? "local";
-            volume.DriverOptions = ReadDriverOptions(mapping.Get("driver_opts"), what);
+            volume.DriverOptions = ReadDriverOptions(mapping.Get("driver_opts"), subject);
             ResolveBindDevice(volume, projectDirectory);
-            volume.DeclaredLabels = ComposeValues.Labels(mapping.Get("labels"), $"{what} field 'labels'");
+            volume.DeclaredLabels = ComposeValues.Labels(mapping.Get("labels"), $"{subject} field 'labels'");
             AddComposeLabels(volume, name ?? key.Text);
             return volume;
         }
@@ -77,8 +77,8 @@ namespace MeshVolume.Compose
             return project.TrimStart('-', '_') + "_" + key;
         }
 
-        // Compose's own labels go over the declared ones; the volume label holds the name
-        // field when there is one, else the key, as compose 1.29 does.
+        // Compose's own labels replace declared labels of the same name. The volume label is
+        // the name field when there is one, else the key, as compose 1.29 sets it.
         private static void AddComposeLabels(ComposeVolumeInfo volume, string volumeLabel)
         {
             var labels = new Dictionary<string, string>(volume.DeclaredLabels, StringComparer.Ordinal)
@@ -91,10 +91,10 @@ namespace MeshVolume.Compose
         }
 
         private static string ReadExternal(
-            YamlMapping mapping, string what, ICollection<string> warnings, out bool external)
+            YamlMapping mapping, string subject, ICollection<string> warnings, out bool external)
         {
             YamlNode node = mapping.Get("external");
-            string field = $"{what} field 'external'";
+            string field = $"{subject} field 'external'";
             if (node is YamlMapping legacy)
             {
                 // As in compose 1.29, an empty mapping counts as false.
@@ -103,7 +103,7 @@ namespace MeshVolume.Compose
                 string name = ComposeValues.String(legacy.Get("name"), $"{field} 'name'");
                 if (name != null)
                 {
-                    warnings.Add($"{legacy.Location}: {what} uses 'external.name', which is " +
+                    warnings.Add($"{legacy.Location}: {subject} uses 'external.name', which is " +
                         "deprecated. Write 'external: true' and 'name: " + name + "' instead.");
                 }
 
@@ -114,7 +114,7 @@ namespace MeshVolume.Compose
             return null;
         }
 
-        private static void CheckExternalFields(YamlMapping mapping, string what)
+        private static void CheckExternalFields(YamlMapping mapping, string subject)
         {
             KeyValuePair<YamlKey, YamlNode>[] extra = mapping.Entries
                 .Where(entry => entry.Key.Text != "external" && entry.Key.Text != "name")
@@ -126,11 +126,11 @@ namespace MeshVolume.Compose
 
             string fields = string.Join(", ", extra.Select(entry => entry.Key.Text));
             throw ComposeFileReader.Invalid(extra[0].Key.Location,
-                $"{what} is declared external but also sets {fields}. An external volume takes " +
+                $"{subject} is declared external but also sets {fields}. An external volume takes " +
                 "only 'external' and 'name', because compose does not create it.");
         }
 
-        private static Dictionary<string, string> ReadDriverOptions(YamlNode node, string what)
+        private static Dictionary<string, string> ReadDriverOptions(YamlNode node, string subject)
         {
             var options = new Dictionary<string, string>(StringComparer.Ordinal);
             if (IsNull(node))
@@ -140,13 +140,13 @@ namespace MeshVolume.Compose
 
             if (!(node is YamlMapping mapping))
             {
-                throw ComposeValues.WrongType(node, $"{what} field 'driver_opts'", "a mapping");
+                throw ComposeValues.WrongType(node, $"{subject} field 'driver_opts'", "a mapping");
             }
 
             foreach (KeyValuePair<YamlKey, YamlNode> entry in mapping.Entries)
             {
                 options[entry.Key.Text] = ComposeValues.OptionText(
-                    entry.Value, $"{what} driver option '{entry.Key.Text}'");
+                    entry.Value, $"{subject} driver option '{entry.Key.Text}'");
             }
 
             return options;
@@ -154,8 +154,8 @@ namespace MeshVolume.Compose
 
         // A local volume bound to a host folder (o: bind) gets an absolute device path.
         // NOTE: compose 1.29 resolves a relative device against the current directory of
-        // the process that runs it; this uses the project folder, as the compose
-        // specification does, so both agree when compose runs from the project folder.
+        // the process that runs it. This uses the project folder, as the compose
+        // specification does, so the two agree only when compose runs from that folder.
         private static void ResolveBindDevice(ComposeVolumeInfo volume, string projectDirectory)
         {
             if (volume.Driver != "local"

@@ -75,8 +75,8 @@ namespace MeshVolume.Compose
         /// lines above.
         /// </summary>
         /// <remarks>
-        /// Single-quoted values stay literal, as the compose specification says; python-dotenv
-        /// 0.21 substitutes inside them too. A line with a key and no "=" sets nothing, and a
+        /// Single-quoted values stay literal, as the compose specification states, although
+        /// python-dotenv 0.21 substitutes variables inside them too. A line with a key and no "=" sets nothing, and a
         /// line that cannot be parsed is skipped, as python-dotenv does.
         /// </remarks>
         public static IEnumerable<KeyValuePair<string, string>> Parse(string text)

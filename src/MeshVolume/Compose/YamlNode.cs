@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 
@@ -112,6 +113,10 @@ namespace MeshVolume.Compose
             return new YamlScalar(Location, ScalarKind.String, text, text);
         }
 
+        // Python's repr of a float: the shortest digits that read back the same value, in
+        // fixed notation for exponents from -4 to 15, else as 1e+16 or 1.5e-05.
+        // NOTE: .NET Framework's "R" format may give 17 digits where the shortest would do,
+        // so Windows PowerShell 5.1 can print such floats longer than compose does.
         private static string FormatPythonFloat(double value)
         {
             if (double.IsNaN(value))
@@ -124,15 +129,46 @@ namespace MeshVolume.Compose
                 return value > 0 ? "inf" : "-inf";
             }
 
-            // NOTE: Python switches to exponent notation at 1e16 and .NET at 1e15, so values
-            // between the two print differently; compose files rarely hold such numbers.
-            string text = value.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e");
-            if (text.IndexOf('.') < 0 && text.IndexOf('e') < 0)
+            string sign = value < 0 || (value == 0 && double.IsNegativeInfinity(1 / value)) ? "-" : "";
+            string text = Math.Abs(value).ToString("R", CultureInfo.InvariantCulture);
+            int exponent = 0;
+            int e = text.IndexOfAny(new[] { 'E', 'e' });
+            if (e >= 0)
             {
-                text += ".0";
+                exponent = int.Parse(text.Substring(e + 1), CultureInfo.InvariantCulture);
+                text = text.Substring(0, e);
             }
 
-            return text;
+            int dot = text.IndexOf('.');
+            string whole = dot < 0 ? text : text.Substring(0, dot);
+            string allDigits = whole + (dot < 0 ? string.Empty : text.Substring(dot + 1));
+            string digits = allDigits.TrimStart('0');
+            int point = whole.Length + exponent - (allDigits.Length - digits.Length);
+            digits = digits.TrimEnd('0');
+            if (digits.Length == 0)
+            {
+                return sign + "0.0";
+            }
+
+            int scientific = point - 1;
+            if (scientific < -4 || scientific >= 16)
+            {
+                string mantissa = digits.Length == 1 ? digits : digits[0] + "." + digits.Substring(1);
+                string power = Math.Abs(scientific).ToString("00", CultureInfo.InvariantCulture);
+                return sign + mantissa + "e" + (scientific < 0 ? "-" : "+") + power;
+            }
+
+            if (point <= 0)
+            {
+                return sign + "0." + new string('0', -point) + digits;
+            }
+
+            if (point >= digits.Length)
+            {
+                return sign + digits + new string('0', point - digits.Length) + ".0";
+            }
+
+            return sign + digits.Substring(0, point) + "." + digits.Substring(point);
         }
     }
 
