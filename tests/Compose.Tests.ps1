@@ -358,6 +358,16 @@ MESHVOLUME_TEST_SINGLE='${NOT_SUBSTITUTED}'
         $volume.Name | Should -BeExactly 'input_piped'
     }
 
+    It 'reads the default file of a folder' {
+        Set-Content (Join-Path $project 'compose.yaml') "volumes:`n  from-folder: {}`n"
+        Remove-Item (Join-Path $project 'docker-compose.yml')
+
+        $volume = Get-Item $project | Get-MeshComposeVolume
+
+        $volume.Name | Should -BeExactly 'input_from-folder'
+        $volume.SourceFile | Should -BeExactly (Join-Path $project 'compose.yaml')
+    }
+
     It 'warns about an unset variable' {
         Set-Content (Join-Path $project 'unset.yml') "volumes:`n  data:`n    name: x`${MESHVOLUME_TEST_NEVER_SET}`n"
 

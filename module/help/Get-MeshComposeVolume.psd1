@@ -30,7 +30,9 @@ allowed. Without it the cmdlet uses the files in the COMPOSE_FILE environment va
 (separated by COMPOSE_PATH_SEPARATOR, else by the platform's path separator), else
 docker-compose.yml, docker-compose.yaml, compose.yml or compose.yaml in the current folder or
 the nearest parent that has one, together with its override file (docker-compose.override.yml
-and the like). Files piped in by their FullName property are read as one project each.
+and the like). A folder given here means its default compose file and override file, without
+looking in its parents. Files and folders piped in by their FullName property are read as one
+project each.
 '@
         ProjectName     = @'
 Project name, which prefixes the names of volumes without a name field (PROJECT_KEY) and goes
@@ -66,6 +68,11 @@ Get-MeshComposeVolume -Path ./docker-compose.yml, ./docker-compose.prod.yml -Pro
             Title   = 'Find the bind mounts of every service'
             Code    = 'Get-MeshComposeVolume -Mount | Where-Object Type -eq bind | Format-Table Service, Source, Target, ReadOnly'
             Remarks = 'Source is the absolute host path: compose paths that start with ./ or ~ are resolved.'
+        }
+        @{
+            Title   = 'List the volumes of every project under a folder'
+            Code    = 'Get-ChildItem -Path /srv/stacks -Directory | Get-MeshComposeVolume | Format-Table Project, Key, Name, Driver'
+            Remarks = 'Each folder is read as its own project, named after the folder as compose names it.'
         }
         @{
             Title   = 'Show the Docker volume names that one service uses'
@@ -113,26 +120,39 @@ tmpfs entry as written, after substitution) and SourceFile.
     Notes       = @'
 The rules are those of Debian's docker-compose 1.29.2, which the tests run as the reference.
 Where the compose specification (docker compose v2) differs:
+
 - Values are typed with YAML 1.1, as PyYAML does: yes, no, on and off are booleans and 0777
   is an octal number (511). Driver options and labels keep compose 1.29's text for them, such
   as True and 511.
+
 - A volume defined again in a later file replaces the earlier definition whole; v2 merges the
   two. (A service mount of a later file replaces the one with the same target, and tmpfs
   lists are joined.)
-- The com.docker.compose.volume label holds the name field when the volume has one, else the
-  key, as compose 1.29 sets it; v2 uses the key.
-- Defaults in ${VAR:-default} are literal text; v2 also substitutes variables inside them.
+
+- The com.docker.compose.volume label is the name field when the volume has one, else the
+  key, as compose 1.29 sets it; v2 sets the key.
+
+- Defaults in ${VAR:-default} are literal text, and a $ that starts no variable, as in
+  "costs $5", is an error. The compose specification also substitutes variables inside
+  defaults, keeps such a $ as it is, and has ${VAR:+replacement} and ${VAR+replacement}.
+
 - A project name given with -ProjectName is normalised; v2 rejects one with other characters.
 
 Also:
+
 - The device of a local volume bound to a host folder (o: bind) is made absolute from the
-  project folder; compose 1.29 takes it from the folder it runs in.
+  project folder, but compose 1.29 takes it from the folder it runs in.
+
 - In the environment file, single-quoted values are literal, as the compose specification
-  says; the python-dotenv 0.21 that compose 1.29 uses substitutes variables inside them too.
+  states, although the python-dotenv 0.21 that compose 1.29 uses substitutes variables
+  inside them too.
+
 - The long syntax also takes tmpfs.mode, bind.selinux and bind.create_host_path from the
   compose specification, which compose 1.29 rejects.
+
 - extends is not followed: a warning names each service that uses it, and the mounts it
   inherits are missing from the output.
+
 - Files in the version 1 format, with the services at the top level, are not supported.
 '@
 }

@@ -22,8 +22,9 @@ namespace MeshVolume.Commands
 
         /// <summary>
         /// <para type="description">Compose files of one project; later files override earlier
-        /// ones. Defaults to COMPOSE_FILE, else to docker-compose.yml (or compose.yml) in the
-        /// current folder or its parents, with its override file.</para>
+        /// ones. A folder means the default compose file in it. Defaults to COMPOSE_FILE,
+        /// else to docker-compose.yml (or compose.yml) in the current folder or its parents,
+        /// with its override file.</para>
         /// </summary>
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("FullName", "File")]
@@ -141,6 +142,14 @@ namespace MeshVolume.Commands
                 return new[] { literal };
             }
 
+            if (Directory.Exists(literal))
+            {
+                return FindDefaultFilesIn(literal) ?? throw new MeshVolumeException(
+                    $"The folder '{literal}' has no compose file. Name one of " +
+                    $"{string.Join(", ", ComposeProject.DefaultFileNames)} in it, or give the file itself.",
+                    MeshErrors.ComposeFileNotFound, ErrorCategory.ObjectNotFound);
+            }
+
             Collection<string> resolved;
             try
             {
@@ -167,26 +176,36 @@ namespace MeshVolume.Commands
         {
             for (var directory = new DirectoryInfo(folder); directory != null; directory = directory.Parent)
             {
-                string main = ComposeProject.DefaultFileNames
-                    .Select(name => System.IO.Path.Combine(directory.FullName, name))
-                    .FirstOrDefault(File.Exists);
-                if (main == null)
+                List<string> files = FindDefaultFilesIn(directory.FullName);
+                if (files != null)
                 {
-                    continue;
+                    return files;
                 }
-
-                var files = new List<string> { main };
-                files.AddRange(ComposeProject.DefaultOverrideFileNames
-                    .Select(name => System.IO.Path.Combine(directory.FullName, name))
-                    .Where(File.Exists)
-                    .Take(1));
-                return files;
             }
 
             throw new MeshVolumeException(
                 $"No compose file was found in '{folder}' or its parents. Give one with -Path, " +
                 $"or name it {string.Join(", ", ComposeProject.DefaultFileNames)}.",
                 MeshErrors.ComposeFileNotFound, ErrorCategory.ObjectNotFound);
+        }
+
+        // Returns the first default compose file of the folder and its override file, or null.
+        private static List<string> FindDefaultFilesIn(string folder)
+        {
+            string main = ComposeProject.DefaultFileNames
+                .Select(name => System.IO.Path.Combine(folder, name))
+                .FirstOrDefault(File.Exists);
+            if (main == null)
+            {
+                return null;
+            }
+
+            var files = new List<string> { main };
+            files.AddRange(ComposeProject.DefaultOverrideFileNames
+                .Select(name => System.IO.Path.Combine(folder, name))
+                .Where(File.Exists)
+                .Take(1));
+            return files;
         }
     }
 }
