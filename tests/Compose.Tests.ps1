@@ -34,6 +34,7 @@ BeforeDiscovery {
 
     $errorCases = @(
         @{ File = 'error-yaml.yml'; ErrorId = 'ComposeFileInvalid'; Text = 'invalid YAML'; UseComposePosition = $true }
+        @{ File = 'error-yaml-flow.yml'; ErrorId = 'ComposeFileInvalid'; Text = 'invalid YAML'; Line = 5; Column = 14 }
         @{ File = 'error-undefined-alias.yml'; ErrorId = 'ComposeFileInvalid'; Text = 'missing-anchor'; UseComposePosition = $true }
         @{ File = 'error-undeclared.yml'; ErrorId = 'ComposeVolumeUndeclared'; Text = "'undeclared-volume'"; Line = 8; Column = 9 }
         @{ File = 'error-undeclared-long.yml'; ErrorId = 'ComposeVolumeUndeclared'; Text = "'undeclared-long'"; Line = 8; Column = 17 }

@@ -79,7 +79,7 @@ namespace MeshVolume.Compose
             catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
             {
                 throw new MeshVolumeException(
-                    $"Cannot read the compose file '{path}': {ex.Message}",
+                    $"Reading the compose file '{path}' failed: {ex.Message}",
                     MeshErrors.ComposeFileInvalid, ErrorCategory.ReadError, ex);
             }
 
