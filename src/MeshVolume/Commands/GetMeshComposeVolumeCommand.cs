@@ -10,7 +10,8 @@ using MeshVolume.Model;
 namespace MeshVolume.Commands
 {
     /// <summary>
-    /// <para type="synopsis">Reads the volumes and the services' mounts of a docker-compose project.</para>
+    /// <para type="synopsis">Reads the volumes and the services' mounts of a docker-compose
+    /// project.</para>
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "MeshComposeVolume", DefaultParameterSetName = VolumeSet)]
     [OutputType(typeof(ComposeVolumeInfo), ParameterSetName = new[] { VolumeSet })]
@@ -49,14 +50,16 @@ namespace MeshVolume.Commands
         public string EnvironmentFile { get; set; }
 
         /// <summary>
-        /// <para type="description">Returns the services' mounts instead of the top-level volumes.</para>
+        /// <para type="description">Returns the services' mounts instead of the top-level
+        /// volumes.</para>
         /// </summary>
         [Parameter(Mandatory = true, ParameterSetName = MountSet)]
         [Alias("Mounts")]
         public SwitchParameter Mount { get; set; }
 
         /// <summary>
-        /// <para type="description">Returns only the mounts of the services whose names match.</para>
+        /// <para type="description">Returns only the mounts of the services whose names
+        /// match.</para>
         /// </summary>
         [Parameter(ParameterSetName = MountSet)]
         [SupportsWildcards]
@@ -127,7 +130,9 @@ namespace MeshVolume.Commands
             if (!string.IsNullOrEmpty(composeFile))
             {
                 string separator = Environment.GetEnvironmentVariable("COMPOSE_PATH_SEPARATOR");
-                char split = string.IsNullOrEmpty(separator) ? System.IO.Path.PathSeparator : separator[0];
+                char split = string.IsNullOrEmpty(separator)
+                    ? System.IO.Path.PathSeparator
+                    : separator[0];
                 return composeFile.Split(split).SelectMany(ResolvePath).ToList();
             }
 
@@ -146,16 +151,19 @@ namespace MeshVolume.Commands
             {
                 return FindDefaultFilesIn(literal) ?? throw new MeshVolumeException(
                     $"The folder '{literal}' has no compose file. Name one of " +
-                    $"{string.Join(", ", ComposeProject.DefaultFileNames)} in it, or give the file itself.",
+                    $"{string.Join(", ", ComposeProject.DefaultFileNames)} in it, or give the " +
+                    "file itself.",
                     MeshErrors.ComposeFileNotFound, ErrorCategory.ObjectNotFound);
             }
 
             Collection<string> resolved;
             try
             {
-                resolved = SessionState.Path.GetResolvedProviderPathFromPSPath(path, out ProviderInfo _);
+                resolved = SessionState.Path.GetResolvedProviderPathFromPSPath(
+                    path, out ProviderInfo _);
             }
-            catch (Exception ex) when (ex is ItemNotFoundException || ex is System.Management.Automation.DriveNotFoundException)
+            catch (Exception ex) when (ex is ItemNotFoundException
+                || ex is System.Management.Automation.DriveNotFoundException)
             {
                 resolved = new Collection<string>();
             }
@@ -174,7 +182,8 @@ namespace MeshVolume.Commands
         // Looks in the folder and then its parents, as compose does.
         private static List<string> FindDefaultFiles(string folder)
         {
-            for (var directory = new DirectoryInfo(folder); directory != null; directory = directory.Parent)
+            var directory = new DirectoryInfo(folder);
+            for (; directory != null; directory = directory.Parent)
             {
                 List<string> files = FindDefaultFilesIn(directory.FullName);
                 if (files != null)

@@ -96,7 +96,9 @@ namespace MeshVolume.Compose
                 $"but the file contains {found}.");
         }
 
-        /// <summary>Parses YAML text of at most one document; returns null when there is no document.</summary>
+        /// <summary>
+        /// Parses YAML text of at most one document; returns null when there is no document.
+        /// </summary>
         public static YamlNode Parse(string file, string text)
         {
             var reader = new ComposeFileReader(file, new StringReader(text));
@@ -135,7 +137,8 @@ namespace MeshVolume.Compose
             if (_parser.Current is DocumentStart second)
             {
                 throw Invalid(LocationOf(second.Start),
-                    "A compose file must contain a single YAML document, but a second one starts here.");
+                    "A compose file must contain a single YAML document, but a second one " +
+                    "starts here.");
             }
 
             return root;
@@ -265,8 +268,9 @@ namespace MeshVolume.Compose
                 {
                     if (!(list.Items[i] is YamlMapping item))
                     {
-                        throw Invalid(list.Items[i].Location, "A merge key (<<) takes a mapping " +
-                            $"or a list of mappings, but this list item is a {list.Items[i].KindName}.");
+                        throw Invalid(list.Items[i].Location, "A merge key (<<) takes a " +
+                            "mapping or a list of mappings, but this list item is a " +
+                            $"{list.Items[i].KindName}.");
                     }
 
                     entries.AddRange(item.Entries);
@@ -344,7 +348,8 @@ namespace MeshVolume.Compose
 
                     if (resolved.Kind == ScalarKind.Integer)
                     {
-                        return new YamlScalar(location, ScalarKind.Float, (double)(long)resolved.Value, text);
+                        double number = (long)resolved.Value;
+                        return new YamlScalar(location, ScalarKind.Float, number, text);
                     }
 
                     break;

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Management.Automation;
 using MeshVolume.Model;
 
 namespace MeshVolume.Compose
@@ -20,7 +21,9 @@ namespace MeshVolume.Compose
         private readonly string _projectDirectory;
         private readonly IReadOnlyDictionary<string, ComposeVolumeInfo> _volumes;
 
-        /// <param name="volumes">The declared volumes by key, to resolve and check named volumes.</param>
+        /// <param name="volumes">
+        /// The declared volumes by key, to resolve and check named volumes.
+        /// </param>
         public ComposeMountBuilder(
             string project, string projectDirectory,
             IReadOnlyDictionary<string, ComposeVolumeInfo> volumes)
@@ -30,7 +33,9 @@ namespace MeshVolume.Compose
             _volumes = volumes;
         }
 
-        /// <summary>Returns the mounts of a service: its volumes entries, then its tmpfs entries.</summary>
+        /// <summary>
+        /// Returns the mounts of a service: its volumes entries, then its tmpfs entries.
+        /// </summary>
         public List<ComposeMountInfo> Build(
             string service, IReadOnlyList<YamlNode> volumeEntries, IReadOnlyList<YamlNode> tmpfsEntries)
         {
@@ -167,8 +172,8 @@ namespace MeshVolume.Compose
             }
 
             subject = $"The {mount.Type} mount at {mount.Target} of service '{service}'";
-            mount.ReadOnly = ComposeValues.Boolean(entry.Get("read_only"), $"{subject} field 'read_only'")
-                ?? false;
+            string readOnlyField = $"{subject} field 'read_only'";
+            mount.ReadOnly = ComposeValues.Boolean(entry.Get("read_only"), readOnlyField) ?? false;
             ReadLongSource(mount, entry, subject);
             YamlMapping options = OptionsOf(entry, mount.Type, subject);
             switch (mount.Type)
@@ -188,7 +193,8 @@ namespace MeshVolume.Compose
                     break;
                 case "tmpfs":
                     ComposeValues.CheckKeys(options, $"{subject} field 'tmpfs'", "size", "mode");
-                    mount.TmpfsSize = ReadLongTmpfsSize(options.Get("size"), $"{subject} field 'tmpfs.size'");
+                    mount.TmpfsSize = ReadLongTmpfsSize(
+                        options.Get("size"), $"{subject} field 'tmpfs.size'");
                     mount.TmpfsMode = ReadMode(options.Get("mode"), $"{subject} field 'tmpfs.mode'");
                     break;
             }
@@ -268,8 +274,9 @@ namespace MeshVolume.Compose
 
             if (size == null || size < 0)
             {
-                throw ComposeFileReader.Invalid(node.Location, $"{field} is '{((YamlScalar)node).Text}', " +
-                    "which is not a valid size. Write bytes, or a number with b, k, m or g, such as 100M.");
+                throw ComposeFileReader.Invalid(node.Location,
+                    $"{field} is '{((YamlScalar)node).Text}', which is not a valid size. Write " +
+                    "bytes, or a number with b, k, m or g, such as 100M.");
             }
 
             return size;
@@ -282,21 +289,23 @@ namespace MeshVolume.Compose
                 return null;
             }
 
-            string mode = node is YamlScalar scalar && (scalar.IsString || scalar.Kind == ScalarKind.Integer)
-                ? ComposeSize.NormalizeMode(scalar.Text)
-                : null;
+            bool isText = node is YamlScalar scalar
+                && (scalar.IsString || scalar.Kind == ScalarKind.Integer);
+            string mode = isText ? ComposeSize.NormalizeMode(((YamlScalar)node).Text) : null;
             return mode ?? throw ComposeFileReader.Invalid(node.Location,
                 $"{field} must be a file mode in octal digits, such as 1777.");
         }
 
-        private IEnumerable<ComposeMountInfo> ReadTmpfsEntries(string service, IReadOnlyList<YamlNode> entries)
+        private IEnumerable<ComposeMountInfo> ReadTmpfsEntries(
+            string service, IReadOnlyList<YamlNode> entries)
         {
             // The engine keys tmpfs mounts by path, so a repeated path keeps its last options.
             var byTarget = new Dictionary<string, ComposeMountInfo>(StringComparer.Ordinal);
             var order = new List<string>();
             foreach (YamlNode entry in entries)
             {
-                string text = ComposeValues.String(entry, $"An entry of the tmpfs list of service '{service}'");
+                string text = ComposeValues.String(
+                    entry, $"An entry of the tmpfs list of service '{service}'");
                 int colon = text.IndexOf(':');
                 ComposeMountInfo mount = NewMount(service, "tmpfs", entry);
                 mount.Type = "tmpfs";
@@ -316,7 +325,8 @@ namespace MeshVolume.Compose
 
         private static void ApplyTmpfsOptions(ComposeMountInfo mount, string options)
         {
-            foreach (string option in options.Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries))
+            string[] words = options.Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries);
+            foreach (string option in words)
             {
                 int equals = option.IndexOf('=');
                 string name = equals < 0 ? option : option.Substring(0, equals);
@@ -347,7 +357,7 @@ namespace MeshVolume.Compose
                     $"{node.Location}: service '{mount.Service}' uses the volume '{key}', which the " +
                     "top-level volumes section does not declare. Declare it there, or write a path " +
                     "that starts with /, ./ or ~ for a bind mount.",
-                    MeshErrors.ComposeVolumeUndeclared, System.Management.Automation.ErrorCategory.ObjectNotFound);
+                    MeshErrors.ComposeVolumeUndeclared, ErrorCategory.ObjectNotFound);
             }
 
             mount.Source = key;

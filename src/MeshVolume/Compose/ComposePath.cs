@@ -5,7 +5,9 @@ using System.Runtime.InteropServices;
 
 namespace MeshVolume.Compose
 {
-    /// <summary>Normalises mount paths the way docker-compose 1.29 does on the host it runs on.</summary>
+    /// <summary>
+    /// Normalises mount paths the way docker-compose 1.29 does on the host it runs on.
+    /// </summary>
     internal static class ComposePath
     {
         private static bool IsWindows => RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
@@ -70,7 +72,9 @@ namespace MeshVolume.Compose
             return Normalize(combined);
         }
 
-        /// <summary>True for a Windows path that starts with a drive, such as C:\data or C:/data.</summary>
+        /// <summary>
+        /// True for a Windows path that starts with a drive, such as C:\data or C:/data.
+        /// </summary>
         public static bool HasDrive(string path)
         {
             return path.Length >= 2 && char.IsLetter(path[0]) && path[1] == ':'

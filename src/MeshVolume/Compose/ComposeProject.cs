@@ -57,7 +57,9 @@ namespace MeshVolume.Compose
         /// </summary>
         /// <param name="files">Full paths; later files override earlier ones.</param>
         /// <param name="projectName">The project name, or null to choose it as compose does.</param>
-        /// <param name="environmentFile">The environment file, or null for .env beside the first file.</param>
+        /// <param name="environmentFile">
+        /// The environment file, or null for .env beside the first file.
+        /// </param>
         /// <exception cref="MeshVolumeException">ComposeFileInvalid, ComposeVariableMissing,
         /// ComposeVolumeUndeclared or ComposeProjectNameInvalid.</exception>
         public static ComposeProject Load(
@@ -79,7 +81,8 @@ namespace MeshVolume.Compose
 
             foreach (string name in substitution.MissingVariables)
             {
-                project.Warnings.Add($"The variable {name} is not set; an empty string is used in its place.");
+                project.Warnings.Add(
+                    $"The variable {name} is not set, so an empty string is used in its place.");
             }
 
             project.ReadVolumes(contents);
@@ -141,7 +144,7 @@ namespace MeshVolume.Compose
         {
             YamlNode version = root.Get("version");
             bool hasVersion = version != null && !(version is YamlScalar empty
-                && (empty.Kind == ScalarKind.Null || (empty.IsString && ((string)empty.Value).Length == 0)));
+                && (empty.Kind == ScalarKind.Null || empty.Text.Length == 0));
             if (!hasVersion)
             {
                 bool hasSections = new[] { "services", "volumes", "networks" }
@@ -225,7 +228,8 @@ namespace MeshVolume.Compose
                     foreach (KeyValuePair<YamlKey, YamlNode> entry in mapping.Entries)
                     {
                         string childPath = path == null ? entry.Key.Text : path + "." + entry.Key.Text;
-                        result.Set(entry.Key, SubstituteNode(entry.Value, owner, childPath, substitution));
+                        YamlNode value = SubstituteNode(entry.Value, owner, childPath, substitution);
+                        result.Set(entry.Key, value);
                     }
 
                     return result;
@@ -242,7 +246,8 @@ namespace MeshVolume.Compose
         // the compose specification (docker compose v2) merges the two definitions instead.
         private void ReadVolumes(List<YamlMapping> contents)
         {
-            var definitions = new Dictionary<string, KeyValuePair<YamlKey, YamlNode>>(StringComparer.Ordinal);
+            var definitions = new Dictionary<string, KeyValuePair<YamlKey, YamlNode>>(
+                StringComparer.Ordinal);
             var order = new List<string>();
             foreach (YamlMapping content in contents)
             {
@@ -261,7 +266,8 @@ namespace MeshVolume.Compose
             foreach (string key in order)
             {
                 KeyValuePair<YamlKey, YamlNode> entry = definitions[key];
-                Volumes.Add(ComposeVolumeBuilder.Build(Name, entry.Key, entry.Value, Directory, Warnings));
+                Volumes.Add(ComposeVolumeBuilder.Build(
+                    Name, entry.Key, entry.Value, Directory, Warnings));
             }
         }
 

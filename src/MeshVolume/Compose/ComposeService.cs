@@ -19,7 +19,9 @@ namespace MeshVolume.Compose
 
         public string Name { get; }
 
-        /// <summary>Entries of the volumes list: strings (short syntax) or mappings (long syntax).</summary>
+        /// <summary>
+        /// Entries of the volumes list: strings (short syntax) or mappings (long syntax).
+        /// </summary>
         public List<YamlNode> Volumes { get; private set; } = new List<YamlNode>();
 
         /// <summary>Entries of the tmpfs list, a single string counting as a list of one.</summary>
@@ -29,8 +31,11 @@ namespace MeshVolume.Compose
 
         private bool HasTmpfs { get; set; }
 
-        /// <summary>Merges the services sections of the files, in order; services keep their first position.</summary>
-        public static List<ComposeService> Merge(List<YamlMapping> sections, ICollection<string> warnings)
+        /// <summary>
+        /// Merges the services sections of the files, in order; services keep their first position.
+        /// </summary>
+        public static List<ComposeService> Merge(
+            List<YamlMapping> sections, ICollection<string> warnings)
         {
             List<ComposeService> merged = Read(sections[0], warnings);
             for (int i = 1; i < sections.Count; i++)
@@ -67,7 +72,8 @@ namespace MeshVolume.Compose
 
                 if (!(entry.Value is YamlMapping body))
                 {
-                    throw ComposeValues.WrongType(entry.Value, $"Service '{service.Name}'", "a mapping");
+                    throw ComposeValues.WrongType(
+                        entry.Value, $"Service '{service.Name}'", "a mapping");
                 }
 
                 if (body.Contains("extends"))
@@ -118,7 +124,8 @@ namespace MeshVolume.Compose
             }
         }
 
-        private static ComposeService MergeTwo(ComposeService baseService, ComposeService overrideService)
+        private static ComposeService MergeTwo(
+            ComposeService baseService, ComposeService overrideService)
         {
             var merged = new ComposeService(baseService.Name);
             if (baseService.HasVolumes || overrideService.HasVolumes)

@@ -10,7 +10,9 @@ namespace MeshVolume.Compose
     /// </summary>
     internal static class ComposeValues
     {
-        /// <summary>Rejects keys that the compose schema does not allow; x- extension keys always pass.</summary>
+        /// <summary>
+        /// Rejects keys that the compose schema does not allow; x- extension keys always pass.
+        /// </summary>
         public static void CheckKeys(YamlMapping mapping, string subject, params string[] allowed)
         {
             foreach (KeyValuePair<YamlKey, YamlNode> entry in mapping.Entries)
@@ -22,7 +24,8 @@ namespace MeshVolume.Compose
                 }
 
                 throw ComposeFileReader.Invalid(entry.Key.Location,
-                    $"{subject} has an unknown field '{key}'. Allowed fields: {string.Join(", ", allowed)}.");
+                    $"{subject} has an unknown field '{key}'. Allowed fields: " +
+                    $"{string.Join(", ", allowed)}.");
             }
         }
 
@@ -147,7 +150,8 @@ namespace MeshVolume.Compose
             string found = node is YamlScalar scalar && scalar.Kind != ScalarKind.Null
                 ? $"the {node.KindName} '{scalar.Text}'"
                 : "a " + node.KindName;
-            return ComposeFileReader.Invalid(node.Location, $"{field} must be {expected}, not {found}.");
+            return ComposeFileReader.Invalid(
+                node.Location, $"{field} must be {expected}, not {found}.");
         }
     }
 }

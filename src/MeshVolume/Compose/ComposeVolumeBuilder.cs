@@ -5,7 +5,9 @@ using MeshVolume.Model;
 
 namespace MeshVolume.Compose
 {
-    /// <summary>Turns one entry of the top-level volumes section into a <see cref="ComposeVolumeInfo"/>.</summary>
+    /// <summary>
+    /// Turns one entry of the top-level volumes section into a <see cref="ComposeVolumeInfo"/>.
+    /// </summary>
     internal static class ComposeVolumeBuilder
     {
         /// <summary>
@@ -19,8 +21,12 @@ namespace MeshVolume.Compose
         public const string VolumeLabel = "com.docker.compose.volume";
         public const string VersionLabel = "com.docker.compose.version";
 
-        /// <summary>Builds the volume for one key, with the definition that is in force for it.</summary>
-        /// <param name="definition">The definition: a mapping, or null for "data:" with no value.</param>
+        /// <summary>
+        /// Builds the volume for one key, with the definition that is in force for it.
+        /// </summary>
+        /// <param name="definition">
+        /// The definition: a mapping, or null for "data:" with no value.
+        /// </param>
         public static ComposeVolumeInfo Build(
             string project, YamlKey key, YamlNode definition, string projectDirectory,
             ICollection<string> warnings)
@@ -47,7 +53,8 @@ namespace MeshVolume.Compose
                 return volume;
             }
 
-            ComposeValues.CheckKeys(mapping, subject, "name", "driver", "driver_opts", "external", "labels");
+            ComposeValues.CheckKeys(
+                mapping, subject, "name", "driver", "driver_opts", "external", "labels");
             string externalName = ReadExternal(mapping, subject, warnings, out bool external);
             string name = ComposeValues.String(mapping.Get("name"), $"{subject} field 'name'");
             if (external)
@@ -63,7 +70,8 @@ namespace MeshVolume.Compose
                 ?? "local";
             volume.DriverOptions = ReadDriverOptions(mapping.Get("driver_opts"), subject);
             ResolveBindDevice(volume, projectDirectory);
-            volume.DeclaredLabels = ComposeValues.Labels(mapping.Get("labels"), $"{subject} field 'labels'");
+            volume.DeclaredLabels = ComposeValues.Labels(
+                mapping.Get("labels"), $"{subject} field 'labels'");
             AddComposeLabels(volume, name ?? key.Text);
             return volume;
         }

@@ -24,7 +24,8 @@ namespace MeshVolume.Compose
         private static readonly Regex Comment = new Regex(@"\G\s*#[^\r\n]*(?:\r\n|\n|\r|$)");
         private static readonly Regex Blank = new Regex(@"\G\s+$");
         private static readonly Regex RestOfLine = new Regex(@"\G[^\r\n]*(?:\r\n|\n|\r)?");
-        private static readonly Regex Reference = new Regex(@"\$\{(?<name>[^}:]*)(?::-(?<default>[^}]*))?\}");
+        private static readonly Regex Reference = new Regex(
+            @"\$\{(?<name>[^}:]*)(?::-(?<default>[^}]*))?\}");
         private static readonly Regex DoubleQuoteEscape = new Regex(@"\\[\\'""abfnrtv]");
 
         /// <summary>Compares variable names as the platform's environment does.</summary>
@@ -45,7 +46,8 @@ namespace MeshVolume.Compose
             var variables = new Dictionary<string, string>(NameComparer);
             if (path != null && File.Exists(path))
             {
-                foreach (KeyValuePair<string, string> entry in Parse(File.ReadAllText(path, Encoding.UTF8)))
+                string text = File.ReadAllText(path, Encoding.UTF8);
+                foreach (KeyValuePair<string, string> entry in Parse(text))
                 {
                     variables[entry.Key] = entry.Value;
                 }
@@ -76,8 +78,9 @@ namespace MeshVolume.Compose
         /// </summary>
         /// <remarks>
         /// Single-quoted values stay literal, as the compose specification states, although
-        /// python-dotenv 0.21 substitutes variables inside them too. A line with a key and no "=" sets nothing, and a
-        /// line that cannot be parsed is skipped, as python-dotenv does.
+        /// python-dotenv 0.21 substitutes variables inside them too. A line with a key and no
+        /// "=" sets nothing. A line that cannot be parsed is skipped, where python-dotenv after
+        /// an unclosed quote also drops the lines up to the next quote character.
         /// </remarks>
         public static IEnumerable<KeyValuePair<string, string>> Parse(string text)
         {
@@ -134,7 +137,8 @@ namespace MeshVolume.Compose
             string value;
             if (match.Groups["double"].Success)
             {
-                value = DoubleQuoteEscape.Replace(match.Groups["double"].Value, m => Unescape(m.Value[1]));
+                value = DoubleQuoteEscape.Replace(
+                    match.Groups["double"].Value, escape => Unescape(escape.Value[1]));
             }
             else
             {
@@ -155,7 +159,8 @@ namespace MeshVolume.Compose
                 return value;
             }
 
-            return reference.Groups["default"].Success ? reference.Groups["default"].Value : string.Empty;
+            Group fallback = reference.Groups["default"];
+            return fallback.Success ? fallback.Value : string.Empty;
         }
 
         private static string Unescape(char escaped)

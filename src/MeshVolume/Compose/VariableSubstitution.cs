@@ -32,7 +32,9 @@ namespace MeshVolume.Compose
             _variables = variables;
         }
 
-        /// <summary>Names of unset variables that were replaced with an empty string, in order.</summary>
+        /// <summary>
+        /// Names of unset variables that were replaced with an empty string, in order.
+        /// </summary>
         public IReadOnlyList<string> MissingVariables => _missing;
 
         /// <summary>
@@ -68,8 +70,9 @@ namespace MeshVolume.Compose
 
             if (!match.Groups["braced"].Success)
             {
-                throw ComposeFileReader.Invalid(location, $"Invalid interpolation format in {field}: " +
-                    $"'{text}'. Use $NAME or ${{NAME}} for a variable and $$ for a literal dollar sign.");
+                throw ComposeFileReader.Invalid(location,
+                    $"Invalid interpolation format in {field}: '{text}'. Use $NAME or ${{NAME}} " +
+                    "for a variable and $$ for a literal dollar sign.");
             }
 
             string braced = match.Groups["braced"].Value;

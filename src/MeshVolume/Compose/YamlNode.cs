@@ -4,7 +4,9 @@ using System.Globalization;
 
 namespace MeshVolume.Compose
 {
-    /// <summary>A position in a compose file; line and column count from 1, as editors show them.</summary>
+    /// <summary>
+    /// A position in a compose file; line and column count from 1, as editors show them.
+    /// </summary>
     internal sealed class SourceLocation
     {
         public SourceLocation(string file, int line, int column)
@@ -37,11 +39,15 @@ namespace MeshVolume.Compose
 
         public SourceLocation Location { get; }
 
-        /// <summary>YAML kind as messages name it: string, number, boolean, null, mapping, list.</summary>
+        /// <summary>
+        /// YAML kind as messages name it: string, number, boolean, null, mapping, list.
+        /// </summary>
         public abstract string KindName { get; }
     }
 
-    /// <summary>Kind of value a scalar resolved to under the YAML 1.1 rules that PyYAML applies.</summary>
+    /// <summary>
+    /// Kind of value a scalar resolved to under the YAML 1.1 rules that PyYAML applies.
+    /// </summary>
     internal enum ScalarKind
     {
         Null,
@@ -186,7 +192,9 @@ namespace MeshVolume.Compose
         public SourceLocation Location { get; }
     }
 
-    /// <summary>Mapping whose entries keep the order of the file; a repeated key keeps its last value.</summary>
+    /// <summary>
+    /// Mapping whose entries keep the order of the file; a repeated key keeps its last value.
+    /// </summary>
     internal sealed class YamlMapping : YamlNode
     {
         private readonly List<KeyValuePair<YamlKey, YamlNode>> _entries =
@@ -203,7 +211,9 @@ namespace MeshVolume.Compose
 
         public int Count => _entries.Count;
 
-        /// <summary>Sets a key; an existing key keeps its position and takes the new value.</summary>
+        /// <summary>
+        /// Sets a key; an existing key keeps its position and takes the new value.
+        /// </summary>
         public void Set(YamlKey key, YamlNode value)
         {
             int index = IndexOf(key.Text);

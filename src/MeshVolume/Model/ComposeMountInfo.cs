@@ -20,7 +20,9 @@ namespace MeshVolume.Model
         /// </summary>
         public string Source { get; set; }
 
-        /// <summary>Docker volume name of a named volume, as in ComposeVolumeInfo.Name; else null.</summary>
+        /// <summary>
+        /// Docker volume name of a named volume, as in ComposeVolumeInfo.Name; else null.
+        /// </summary>
         public string VolumeName { get; set; }
 
         /// <summary>Path inside the container.</summary>
@@ -28,19 +30,29 @@ namespace MeshVolume.Model
 
         public bool ReadOnly { get; set; }
 
-        /// <summary>True for a volume without a source, which the engine creates with a random name.</summary>
+        /// <summary>
+        /// True for a volume without a source, which the engine creates with a random name.
+        /// </summary>
         public bool Anonymous { get; set; }
 
-        /// <summary>Bind propagation: private, rprivate, shared, rshared, slave or rslave; null when unset.</summary>
+        /// <summary>
+        /// Bind propagation: private, rprivate, shared, rshared, slave or rslave; null when unset.
+        /// </summary>
         public string Propagation { get; set; }
 
-        /// <summary>SELinux relabelling of a bind mount: z (shared) or Z (private); null when unset.</summary>
+        /// <summary>
+        /// SELinux relabelling of a bind mount: z (shared) or Z (private); null when unset.
+        /// </summary>
         public string SELinux { get; set; }
 
-        /// <summary>True when the volume must not be filled with the image's files at that path.</summary>
+        /// <summary>
+        /// True when the volume must not be filled with the image's files at that path.
+        /// </summary>
         public bool NoCopy { get; set; }
 
-        /// <summary>tmpfs size in bytes; null when unset or relative to memory (size=50%).</summary>
+        /// <summary>
+        /// tmpfs size in bytes; null when unset or relative to memory (size=50%).
+        /// </summary>
         public long? TmpfsSize { get; set; }
 
         /// <summary>tmpfs file mode in octal digits, such as 1777; null when unset.</summary>
@@ -52,7 +64,9 @@ namespace MeshVolume.Model
         /// </summary>
         public string Syntax { get; set; }
 
-        /// <summary>The entry as written after variable substitution, for short syntax and tmpfs entries.</summary>
+        /// <summary>
+        /// The entry as written after variable substitution, for short syntax and tmpfs entries.
+        /// </summary>
         public string Definition { get; set; }
 
         /// <summary>Full path of the compose file the entry comes from.</summary>

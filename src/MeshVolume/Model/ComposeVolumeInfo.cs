@@ -9,7 +9,9 @@ namespace MeshVolume.Model
     /// </summary>
     public sealed class ComposeVolumeInfo
     {
-        /// <summary>Compose project name, normalised as compose does (lowercase, [-_a-z0-9]).</summary>
+        /// <summary>
+        /// Compose project name, normalised as compose does (lowercase, [-_a-z0-9]).
+        /// </summary>
         public string Project { get; set; }
 
         /// <summary>Key of the volume in the volumes section, which services refer to.</summary>
@@ -21,7 +23,9 @@ namespace MeshVolume.Model
         /// </summary>
         public string Name { get; set; }
 
-        /// <summary>Volume driver; "local" when the file names none, null for an external volume.</summary>
+        /// <summary>
+        /// Volume driver; "local" when the file names none, null for an external volume.
+        /// </summary>
         public string Driver { get; set; }
 
         /// <summary>Driver options as text, as compose passes them to the engine.</summary>
@@ -39,13 +43,17 @@ namespace MeshVolume.Model
         public Dictionary<string, string> DeclaredLabels { get; set; } =
             new Dictionary<string, string>();
 
-        /// <summary>True when the volume must already exist: compose uses it and never creates it.</summary>
+        /// <summary>
+        /// True when the volume must already exist: compose uses it and never creates it.
+        /// </summary>
         public bool External { get; set; }
 
         /// <summary>Services that mount the volume, in the order of the file.</summary>
         public string[] Services { get; set; } = new string[0];
 
-        /// <summary>Full path of the compose file whose definition of the volume is in force.</summary>
+        /// <summary>
+        /// Full path of the compose file whose definition of the volume is in force.
+        /// </summary>
         public string SourceFile { get; set; }
 
         public override string ToString()
