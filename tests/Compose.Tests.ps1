@@ -378,6 +378,15 @@ MESHVOLUME_TEST_SINGLE='${NOT_SUBSTITUTED}'
         "$warnings" | Should -BeLike '*MESHVOLUME_TEST_NEVER_SET*'
     }
 
+    It 'warns about the deprecated external.name' {
+        $file = Join-Path $script:Corpus 'volumes-external.yml'
+
+        $volumes = Get-MeshComposeVolume -Path $file -WarningVariable warnings -WarningAction SilentlyContinue
+
+        ($volumes | Where-Object Key -eq 'legacy').Name | Should -BeExactly 'meshvolume-external-legacy'
+        "$warnings" | Should -BeLike "*Volume 'legacy' uses 'external.name', which is deprecated*"
+    }
+
     It 'filters mounts by service' {
         $mounts = @(Get-MeshComposeVolume -Path (Join-Path $script:Corpus 'mounts-short.yml') -Mount -Service 'work*')
 
