@@ -71,15 +71,18 @@ namespace MeshVolume.Services
             ContainerArchiveResponse response = await _engine.Client.Containers
                 .GetArchiveFromContainerAsync(Id, parameters, false, cancellationToken)
                 .ConfigureAwait(false);
-            return response.Stream;
+            return new SynchronousReadStream(response.Stream);
         }
 
-        /// <summary>Extracts a tar stream into the volume, keeping the owners the tar records.</summary>
-        public Task ExtractArchiveAsync(Stream tar, CancellationToken cancellationToken)
+        /// <summary>
+        /// Extracts a tar stream at a folder of the container (the volume is at /volume),
+        /// keeping the owners the tar records.
+        /// </summary>
+        public Task ExtractArchiveAsync(Stream tar, string folder, CancellationToken cancellationToken)
         {
             var parameters = new CopyToContainerParameters
             {
-                Path = MountPath,
+                Path = folder,
                 CopyUIDGID = true,
                 AllowOverwriteDirWithFile = false,
             };
