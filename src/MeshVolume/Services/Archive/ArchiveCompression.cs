@@ -24,7 +24,6 @@ namespace MeshVolume.Services.Archive
         public const int DefaultGzipLevel = 6;
 
         private const int ZstdBufferSize = 1 << 20;
-        private const int GzipBufferSize = 1 << 20;
 
         // Longest extension first, so "x.tar.zst" is not taken for ".tar".
         private static readonly CompressionMethod[] AllMethods =
@@ -88,7 +87,8 @@ namespace MeshVolume.Services.Archive
         }
 
         /// <summary>
-        /// Wraps an output stream in a compressing stream. Disposing the returned stream ends
+        /// Wraps an output stream in a compressing stream that compresses on a background
+        /// thread (see <see cref="BackgroundWriteStream"/>). Disposing the returned stream ends
         /// the compressed data (zstd frame, gzip trailer); without that the archive is cut.
         /// </summary>
         /// <param name="output">Where the compressed bytes go.</param>
@@ -110,13 +110,14 @@ namespace MeshVolume.Services.Archive
                 throw new ArgumentNullException(nameof(output));
             }
 
+            // Compression runs on its own thread, beside the caller's reading and hashing.
             switch (method)
             {
                 case CompressionMethod.Zstd:
-                    return CreateZstd(output, level ?? DefaultZstdLevel, workers, leaveOpen);
+                    return new BackgroundWriteStream(CreateZstd(output, level ?? DefaultZstdLevel, workers, leaveOpen));
                 case CompressionMethod.Gzip:
                     var gzip = new GZipStream(output, ToGzipLevel(level ?? DefaultGzipLevel), leaveOpen);
-                    return new BufferedStream(gzip, GzipBufferSize);
+                    return new BackgroundWriteStream(gzip);
                 case CompressionMethod.None:
                     return new CountingStream(output, leaveOpen);
                 default:
