@@ -39,7 +39,8 @@ namespace MeshVolume.Services.Archive
                 case CompressionMethod.Zstd: return ".tar.zst";
                 case CompressionMethod.Gzip: return ".tar.gz";
                 case CompressionMethod.None: return ".tar";
-                default: throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown compression method.");
+                default: throw new ArgumentOutOfRangeException(nameof(method), method,
+                    "Unknown compression method.");
             }
         }
 
@@ -101,9 +102,12 @@ namespace MeshVolume.Services.Archive
         /// <param name="workers">
         /// zstd worker threads; 0 compresses on the calling thread. Ignored for gzip and none.
         /// </param>
-        /// <param name="leaveOpen">True to keep the output open after the returned stream is disposed.</param>
+        /// <param name="leaveOpen">
+        /// True to keep the output open after the returned stream is disposed.
+        /// </param>
         public static Stream Create(
-            Stream output, CompressionMethod method, int? level = null, int workers = 0, bool leaveOpen = false)
+            Stream output, CompressionMethod method, int? level = null, int workers = 0,
+            bool leaveOpen = false)
         {
             if (output == null)
             {
@@ -114,14 +118,17 @@ namespace MeshVolume.Services.Archive
             switch (method)
             {
                 case CompressionMethod.Zstd:
-                    return new BackgroundWriteStream(CreateZstd(output, level ?? DefaultZstdLevel, workers, leaveOpen));
+                    Stream zstd = CreateZstd(output, level ?? DefaultZstdLevel, workers, leaveOpen);
+                    return new BackgroundWriteStream(zstd);
                 case CompressionMethod.Gzip:
-                    var gzip = new GZipStream(output, ToGzipLevel(level ?? DefaultGzipLevel), leaveOpen);
+                    CompressionLevel gzipLevel = ToGzipLevel(level ?? DefaultGzipLevel);
+                    var gzip = new GZipStream(output, gzipLevel, leaveOpen);
                     return new BackgroundWriteStream(gzip);
                 case CompressionMethod.None:
                     return new CountingStream(output, leaveOpen);
                 default:
-                    throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown compression method.");
+                    throw new ArgumentOutOfRangeException(nameof(method), method,
+                        "Unknown compression method.");
             }
         }
 
@@ -130,7 +137,8 @@ namespace MeshVolume.Services.Archive
         /// or EndOfStreamException and damaged gzip data InvalidDataException;
         /// <see cref="TarArchiveReader"/> reports those as ArchiveCorrupt.
         /// </summary>
-        public static Stream OpenRead(Stream input, CompressionMethod method, bool leaveOpen = false)
+        public static Stream OpenRead(
+            Stream input, CompressionMethod method, bool leaveOpen = false)
         {
             if (input == null)
             {
@@ -140,19 +148,22 @@ namespace MeshVolume.Services.Archive
             switch (method)
             {
                 case CompressionMethod.Zstd:
-                    return new DecompressionStream(input, ZstdBufferSize, checkEndOfStream: true, leaveOpen: leaveOpen);
+                    return new DecompressionStream(
+                        input, ZstdBufferSize, checkEndOfStream: true, leaveOpen: leaveOpen);
                 case CompressionMethod.Gzip:
                     return new GZipStream(input, CompressionMode.Decompress, leaveOpen);
                 case CompressionMethod.None:
                     return new CountingStream(input, leaveOpen);
                 default:
-                    throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown compression method.");
+                    throw new ArgumentOutOfRangeException(nameof(method), method,
+                        "Unknown compression method.");
             }
         }
 
         private static Stream CreateZstd(Stream output, int level, int workers, bool leaveOpen)
         {
-            if (level < Compressor.MinCompressionLevel || level > Compressor.MaxCompressionLevel || level == 0)
+            if (level < Compressor.MinCompressionLevel || level > Compressor.MaxCompressionLevel ||
+                level == 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(level), level,
                     $"The zstd level must be between {Compressor.MinCompressionLevel} and " +
@@ -161,7 +172,8 @@ namespace MeshVolume.Services.Archive
 
             if (workers < 0)
             {
-                throw new ArgumentOutOfRangeException(nameof(workers), workers, "Workers must be 0 or more.");
+                throw new ArgumentOutOfRangeException(nameof(workers), workers,
+                    "Workers must be 0 or more.");
             }
 
             var stream = new CompressionStream(output, level, ZstdBufferSize, leaveOpen);
@@ -180,10 +192,12 @@ namespace MeshVolume.Services.Archive
         {
             if (level < 0 || level > 9)
             {
-                throw new ArgumentOutOfRangeException(nameof(level), level, "The gzip level must be between 0 and 9.");
+                throw new ArgumentOutOfRangeException(nameof(level), level,
+                    "The gzip level must be between 0 and 9.");
             }
 
-            // CompressionLevel.SmallestSize (3) exists from .NET 6 on; netstandard2.0 cannot name it.
+            // CompressionLevel.SmallestSize (3) exists from .NET 6 on, but netstandard2.0 cannot
+            // name it.
             const CompressionLevel smallestSize = (CompressionLevel)3;
             if (level == 9 && Enum.IsDefined(typeof(CompressionLevel), smallestSize))
             {

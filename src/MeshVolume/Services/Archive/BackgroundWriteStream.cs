@@ -38,9 +38,13 @@ namespace MeshVolume.Services.Archive
         private bool _failureRaised;
         private bool _disposed;
 
-        /// <param name="inner">Stream written on the background thread, such as a CompressionStream.</param>
+        /// <param name="inner">
+        /// Stream written on the background thread, such as a CompressionStream.
+        /// </param>
         /// <param name="chunkSize">Bytes handed over at a time.</param>
-        /// <param name="queuedChunks">Chunks that may wait for the background thread; more block the writer.</param>
+        /// <param name="queuedChunks">
+        /// Chunks that may wait for the background thread; more block the writer.
+        /// </param>
         /// <param name="leaveOpen">True to keep the inner stream open after disposal.</param>
         public BackgroundWriteStream(
             Stream inner, int chunkSize = DefaultChunkSize, int queuedChunks = DefaultQueuedChunks,
@@ -125,7 +129,8 @@ namespace MeshVolume.Services.Archive
         {
             ThrowIfUnusable();
             HandOverCurrentChunk();
-            var flushed = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var flushed = new TaskCompletionSource<bool>(
+                TaskCreationOptions.RunContinuationsAsynchronously);
             Enqueue(new WorkItem { Flushed = flushed });
             using (cancellationToken.Register(() => flushed.TrySetCanceled()))
             {
@@ -170,8 +175,8 @@ namespace MeshVolume.Services.Archive
             _workCount.Dispose();
             base.Dispose(disposing);
 
-            // The inner stream is disposed after a failure too, so its resources are released;
-            // a failure that no call has raised yet is raised here rather than lost.
+            // The inner stream is disposed after a failure too, so its resources are released.
+            // A failure that no call has raised yet is raised here, so it is not lost.
             if (!_leaveOpen)
             {
                 _inner.Dispose();
@@ -211,7 +216,9 @@ namespace MeshVolume.Services.Archive
             _workCount.Release();
         }
 
-        /// <summary>Writes queued chunks to the inner stream until the end marker arrives.</summary>
+        /// <summary>
+        /// Writes queued chunks to the inner stream until the end marker arrives.
+        /// </summary>
         private void RunWorker()
         {
             while (true)
@@ -239,7 +246,8 @@ namespace MeshVolume.Services.Archive
                 }
                 catch (Exception exception)
                 {
-                    // Later chunks are dropped, but still returned, so the writer never waits forever.
+                    // Later chunks are dropped but their buffers still go back to the free
+                    // queue, so a writer waiting for a buffer wakes up and raises the failure.
                     _failure = ExceptionDispatchInfo.Capture(exception);
                 }
 
