@@ -100,7 +100,8 @@ namespace MeshVolume.Services.Archive
         /// and, on .NET 6 and later, smallest size (9). Ignored for none.
         /// </param>
         /// <param name="workers">
-        /// zstd worker threads; 0 compresses on the calling thread. Ignored for gzip and none.
+        /// zstd worker threads (ZSTD_c_nbWorkers). 0 compresses on the one background thread.
+        /// Ignored for gzip and none.
         /// </param>
         /// <param name="leaveOpen">
         /// True to keep the output open after the returned stream is disposed.
@@ -180,6 +181,9 @@ namespace MeshVolume.Services.Archive
 
             // A content checksum in each frame lets zstd -t and the reader detect damage.
             stream.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
+            // NOTE: with ZstdSharp 0.8.8 on two cores, 2 workers compressed no faster than 0,
+            // because the thread feeding the workers stayed near 100% CPU while it waited
+            // (benchmarks/Measure-ArchiveThroughput.ps1). More cores may still gain.
             if (workers > 0)
             {
                 stream.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, workers);
