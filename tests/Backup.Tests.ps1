@@ -63,7 +63,7 @@ Describe 'Round trip to a <Kind> repository' -Tag Backup -ForEach @(
         $backup.Id | Should -Match '^\d{8}T\d{6}Z-[0-9a-f]{6}$'
         $backup.ArchiveName | Should -Be "$source/$($backup.Id).tar.zst"
         $backup.ArchiveSha256 | Should -Match '^[0-9a-f]{64}$'
-        $backup.FileCount | Should -BeGreaterThan 15
+        $backup.FileCount | Should -Be 15
         $backup.ContentSize | Should -BeGreaterThan 9GB
         $backup.Tags | Should -Be @('fidelity', $Kind)
     }
@@ -80,7 +80,6 @@ Describe 'Round trip to a <Kind> repository' -Tag Backup -ForEach @(
 
     It 'keeps hard links as links' {
         $folder = Get-VolumeFolder $target
-        (Get-Item "$folder/docs/readme.txt").LinkType | Should -BeNullOrEmpty
         $inodes = & stat -c '%i' "$folder/docs/readme.txt" "$folder/data/hard-link-to-readme"
         $inodes[0] | Should -Be $inodes[1]
     }
@@ -147,20 +146,31 @@ Describe 'Engine data path' -Tag Backup {
     BeforeAll {
         $repository = New-FolderRepository
         $source = New-FidelityVolume -NoHuge
-        $backup = Backup-MeshVolume -Name $source -Repository $repository -DataPath Engine
-        $target = New-TestName 'mvengine'
-        $restore = $backup | Restore-MeshVolume -TargetName $target -DataPath Engine -Confirm:$false
+        $hostBackup = Backup-MeshVolume -Name $source -Repository $repository -DataPath Host
+        $engineRestored = New-TestName 'mvengine'
+        $engineRestore = $hostBackup | Restore-MeshVolume -TargetName $engineRestored -DataPath Engine -Confirm:$false
+        $engineBackup = Backup-MeshVolume -Name $source -Repository $repository -DataPath Engine
+        $hostRestored = New-TestName 'mvengine'
+        $engineBackup | Restore-MeshVolume -TargetName $hostRestored -DataPath Host -Confirm:$false | Out-Null
     }
 
-    It 'records that the engine read the volume' {
-        $backup.Manifest.ReadPath | Should -Be 'engine'
-        $restore.DataPath | Should -Be 'engine'
+    It 'records which path moved the data' {
+        $hostBackup.Manifest.ReadPath | Should -Be 'host'
+        $engineBackup.Manifest.ReadPath | Should -Be 'engine'
+        $engineRestore.DataPath | Should -Be 'engine'
     }
 
-    It 'brings back content, links, modes, owners and times' {
-        # NOTE: the engine's archive API drops user extended attributes when reading and
-        # writes holes as zeros, so this path is compared without them.
-        Compare-Trees (Get-VolumeFolder $source) (Get-VolumeFolder $target) '--no-blocks', '--no-xattrs' |
+    It 'restores through the engine everything but holes' {
+        # The engine's archive API writes the holes of sparse files as zeros.
+        Compare-Trees (Get-VolumeFolder $source) (Get-VolumeFolder $engineRestored) '--no-blocks' |
+            Should -BeNullOrEmpty
+    }
+
+    It 'backs up through the engine all but sub-second times, xattrs and holes' {
+        # NOTE: Docker's archive API (20.10) sends whole-second mtimes, no extended attributes
+        # and sparse files as plain data; the host path keeps all three and is used whenever
+        # the engine is local.
+        Compare-Trees (Get-VolumeFolder $source) (Get-VolumeFolder $hostRestored) '--seconds', '--no-xattrs', '--no-blocks' |
             Should -BeNullOrEmpty
     }
 

@@ -37,7 +37,7 @@ function Invoke-InVolume {
 function New-TestContainer {
     # Creates (and optionally starts) a long-running container that mounts the volume at /data.
     param([Parameter(Mandatory)] [string] $Volume, [switch] $Start, [string] $Name = (New-TestName 'mvtest-ctr'))
-    Invoke-Docker create --network none --label "$script:TestLabel=1" --name $Name -v "${Volume}:/data" (Get-TestImage) sleep 3600 | Out-Null
+    Invoke-Docker create --network none --stop-timeout 1 --label "$script:TestLabel=1" --name $Name -v "${Volume}:/data" (Get-TestImage) sleep 3600 | Out-Null
     if ($Start) { Invoke-Docker start $Name | Out-Null }
     $Name
 }

@@ -34,7 +34,13 @@ namespace MeshVolume
         public const string ContainerNotRunning = "ContainerNotRunning";
         public const string VolumeNotMounted = "VolumeNotMounted";
         public const string ImageNotFound = "ImageNotFound";
+        public const string MeasurementFailed = "MeasurementFailed";
+        public const string BlockSizeInvalid = "BlockSizeInvalid";
+        public const string MountTypeConflict = "MountTypeConflict";
+        public const string BindPathNotFound = "BindPathNotFound";
+        public const string ComposeFileNotFound = "ComposeFileNotFound";
         public const string ComposeFileInvalid = "ComposeFileInvalid";
+        public const string ComposeProjectNameInvalid = "ComposeProjectNameInvalid";
         public const string ComposeVariableMissing = "ComposeVariableMissing";
         public const string ComposeVolumeUndeclared = "ComposeVolumeUndeclared";
         public const string ExternalVolumeMissing = "ExternalVolumeMissing";

@@ -64,7 +64,10 @@ namespace MeshVolume.Commands
 
         private void WriteVolumeBackups(BackupCatalog catalog, IEnumerable<BackupListing> listings)
         {
-            var candidates = listings.Where(l => l.ManifestName != null && InWindow(l.CreatedUtc));
+            // Ids carry whole seconds, so the window is widened by one second here and applied
+            // exactly to the manifest's time below.
+            var candidates = listings.Where(l =>
+                l.ManifestName != null && InWindow(l.CreatedUtc, TimeSpan.FromSeconds(1)));
             if (Id != null)
             {
                 candidates = candidates.Where(l =>
@@ -85,7 +88,8 @@ namespace MeshVolume.Commands
                     continue;
                 }
 
-                if (Tag != null && !Tag.All(t => backup.Tags.Contains(t, StringComparer.Ordinal)))
+                bool tagged = Tag == null || Tag.All(t => backup.Tags.Contains(t, StringComparer.Ordinal));
+                if (!tagged || !InWindow(backup.CreatedUtc, TimeSpan.Zero))
                 {
                     continue;
                 }
@@ -98,12 +102,12 @@ namespace MeshVolume.Commands
             }
         }
 
-        private bool InWindow(DateTime createdUtc)
+        private bool InWindow(DateTime createdUtc, TimeSpan slack)
         {
             bool hasAfter = MyInvocation.BoundParameters.ContainsKey(nameof(After));
             bool hasBefore = MyInvocation.BoundParameters.ContainsKey(nameof(Before));
-            return (!hasAfter || createdUtc >= After.ToUniversalTime()) &&
-                (!hasBefore || createdUtc < Before.ToUniversalTime());
+            return (!hasAfter || createdUtc + slack >= After.ToUniversalTime()) &&
+                (!hasBefore || createdUtc - slack < Before.ToUniversalTime());
         }
     }
 }

@@ -7,6 +7,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Docker.DotNet;
 using Docker.DotNet.Models;
+using MeshVolume.Services.Archive;
 
 namespace MeshVolume.Services
 {
@@ -71,15 +72,18 @@ namespace MeshVolume.Services
             ContainerArchiveResponse response = await _engine.Client.Containers
                 .GetArchiveFromContainerAsync(Id, parameters, false, cancellationToken)
                 .ConfigureAwait(false);
-            return response.Stream;
+            return new SynchronousReadStream(response.Stream);
         }
 
-        /// <summary>Extracts a tar stream into the volume, keeping the owners the tar records.</summary>
-        public Task ExtractArchiveAsync(Stream tar, CancellationToken cancellationToken)
+        /// <summary>
+        /// Extracts a tar stream at a folder of the container (the volume is at /volume),
+        /// keeping the owners the tar records.
+        /// </summary>
+        public Task ExtractArchiveAsync(Stream tar, string folder, CancellationToken cancellationToken)
         {
             var parameters = new CopyToContainerParameters
             {
-                Path = MountPath,
+                Path = folder,
                 CopyUIDGID = true,
                 AllowOverwriteDirWithFile = false,
             };
@@ -122,7 +126,7 @@ namespace MeshVolume.Services
             {
             }
 
-            byte[] rootfs = BuildRootfsTar();
+            byte[] rootfs = await BuildRootfsTarAsync(cancellationToken).ConfigureAwait(false);
             var parameters = new ImagesCreateParameters
             {
                 FromSrc = "-",
@@ -138,40 +142,29 @@ namespace MeshVolume.Services
             }
         }
 
-        private static byte[] BuildRootfsTar()
+        private static async Task<byte[]> BuildRootfsTarAsync(CancellationToken cancellationToken)
         {
             byte[] content = Encoding.ASCII.GetBytes(
                 "This image only mounts volumes for MeshVolume; it is never started.\n");
-            var tar = new byte[512 + 512 + 1024];
-            WriteOctal(tar, 100, 8, Convert.ToInt64("644", 8));
-            WriteOctal(tar, 108, 8, 0);
-            WriteOctal(tar, 116, 8, 0);
-            WriteOctal(tar, 124, 12, content.Length);
-            WriteOctal(tar, 136, 12, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-            Encoding.ASCII.GetBytes("meshvolume-helper").CopyTo(tar, 0);
-            tar[156] = (byte)'0';
-            Encoding.ASCII.GetBytes("ustar\0" + "00").CopyTo(tar, 257);
-            for (int i = 148; i < 156; i++)
+            var entry = new ArchiveEntry
             {
-                tar[i] = (byte)' ';
-            }
-
-            long checksum = 0;
-            for (int i = 0; i < 512; i++)
+                Path = "meshvolume-helper",
+                Type = EntryType.File,
+                Size = content.Length,
+                Mode = Convert.ToInt32("644", 8),
+                MtimeNanoseconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds() * 1000000000,
+            };
+            using (var tar = new MemoryStream())
             {
-                checksum += tar[i];
+                using (var writer = new TarArchiveWriter(tar, leaveOpen: true))
+                using (var source = new MemoryStream(content))
+                {
+                    await writer.WriteEntryAsync(entry, source, cancellationToken).ConfigureAwait(false);
+                    await writer.FinishAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                return tar.ToArray();
             }
-
-            WriteOctal(tar, 148, 7, checksum);
-            content.CopyTo(tar, 512);
-            return tar;
-        }
-
-        private static void WriteOctal(byte[] buffer, int offset, int length, long value)
-        {
-            string text = Convert.ToString(value, 8).PadLeft(length - 1, '0');
-            Encoding.ASCII.GetBytes(text).CopyTo(buffer, offset);
-            buffer[offset + length - 1] = 0;
         }
     }
 }

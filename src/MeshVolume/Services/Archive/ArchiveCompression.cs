@@ -24,7 +24,6 @@ namespace MeshVolume.Services.Archive
         public const int DefaultGzipLevel = 6;
 
         private const int ZstdBufferSize = 1 << 20;
-        private const int GzipBufferSize = 1 << 20;
 
         // Longest extension first, so "x.tar.zst" is not taken for ".tar".
         private static readonly CompressionMethod[] AllMethods =
@@ -40,7 +39,8 @@ namespace MeshVolume.Services.Archive
                 case CompressionMethod.Zstd: return ".tar.zst";
                 case CompressionMethod.Gzip: return ".tar.gz";
                 case CompressionMethod.None: return ".tar";
-                default: throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown compression method.");
+                default: throw new ArgumentOutOfRangeException(nameof(method), method,
+                    "Unknown compression method.");
             }
         }
 
@@ -88,7 +88,8 @@ namespace MeshVolume.Services.Archive
         }
 
         /// <summary>
-        /// Wraps an output stream in a compressing stream. Disposing the returned stream ends
+        /// Wraps an output stream in a compressing stream that compresses on a background
+        /// thread (see <see cref="BackgroundWriteStream"/>). Disposing the returned stream ends
         /// the compressed data (zstd frame, gzip trailer); without that the archive is cut.
         /// </summary>
         /// <param name="output">Where the compressed bytes go.</param>
@@ -99,28 +100,36 @@ namespace MeshVolume.Services.Archive
         /// and, on .NET 6 and later, smallest size (9). Ignored for none.
         /// </param>
         /// <param name="workers">
-        /// zstd worker threads; 0 compresses on the calling thread. Ignored for gzip and none.
+        /// zstd worker threads (ZSTD_c_nbWorkers). 0 compresses on the one background thread.
+        /// Ignored for gzip and none.
         /// </param>
-        /// <param name="leaveOpen">True to keep the output open after the returned stream is disposed.</param>
+        /// <param name="leaveOpen">
+        /// True to keep the output open after the returned stream is disposed.
+        /// </param>
         public static Stream Create(
-            Stream output, CompressionMethod method, int? level = null, int workers = 0, bool leaveOpen = false)
+            Stream output, CompressionMethod method, int? level = null, int workers = 0,
+            bool leaveOpen = false)
         {
             if (output == null)
             {
                 throw new ArgumentNullException(nameof(output));
             }
 
+            // Compression runs on its own thread, beside the caller's reading and hashing.
             switch (method)
             {
                 case CompressionMethod.Zstd:
-                    return CreateZstd(output, level ?? DefaultZstdLevel, workers, leaveOpen);
+                    Stream zstd = CreateZstd(output, level ?? DefaultZstdLevel, workers, leaveOpen);
+                    return new BackgroundWriteStream(zstd);
                 case CompressionMethod.Gzip:
-                    var gzip = new GZipStream(output, ToGzipLevel(level ?? DefaultGzipLevel), leaveOpen);
-                    return new BufferedStream(gzip, GzipBufferSize);
+                    CompressionLevel gzipLevel = ToGzipLevel(level ?? DefaultGzipLevel);
+                    var gzip = new GZipStream(output, gzipLevel, leaveOpen);
+                    return new BackgroundWriteStream(gzip);
                 case CompressionMethod.None:
                     return new CountingStream(output, leaveOpen);
                 default:
-                    throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown compression method.");
+                    throw new ArgumentOutOfRangeException(nameof(method), method,
+                        "Unknown compression method.");
             }
         }
 
@@ -129,7 +138,8 @@ namespace MeshVolume.Services.Archive
         /// or EndOfStreamException and damaged gzip data InvalidDataException;
         /// <see cref="TarArchiveReader"/> reports those as ArchiveCorrupt.
         /// </summary>
-        public static Stream OpenRead(Stream input, CompressionMethod method, bool leaveOpen = false)
+        public static Stream OpenRead(
+            Stream input, CompressionMethod method, bool leaveOpen = false)
         {
             if (input == null)
             {
@@ -139,19 +149,22 @@ namespace MeshVolume.Services.Archive
             switch (method)
             {
                 case CompressionMethod.Zstd:
-                    return new DecompressionStream(input, ZstdBufferSize, checkEndOfStream: true, leaveOpen: leaveOpen);
+                    return new DecompressionStream(
+                        input, ZstdBufferSize, checkEndOfStream: true, leaveOpen: leaveOpen);
                 case CompressionMethod.Gzip:
                     return new GZipStream(input, CompressionMode.Decompress, leaveOpen);
                 case CompressionMethod.None:
                     return new CountingStream(input, leaveOpen);
                 default:
-                    throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown compression method.");
+                    throw new ArgumentOutOfRangeException(nameof(method), method,
+                        "Unknown compression method.");
             }
         }
 
         private static Stream CreateZstd(Stream output, int level, int workers, bool leaveOpen)
         {
-            if (level < Compressor.MinCompressionLevel || level > Compressor.MaxCompressionLevel || level == 0)
+            if (level < Compressor.MinCompressionLevel || level > Compressor.MaxCompressionLevel ||
+                level == 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(level), level,
                     $"The zstd level must be between {Compressor.MinCompressionLevel} and " +
@@ -160,13 +173,17 @@ namespace MeshVolume.Services.Archive
 
             if (workers < 0)
             {
-                throw new ArgumentOutOfRangeException(nameof(workers), workers, "Workers must be 0 or more.");
+                throw new ArgumentOutOfRangeException(nameof(workers), workers,
+                    "Workers must be 0 or more.");
             }
 
             var stream = new CompressionStream(output, level, ZstdBufferSize, leaveOpen);
 
             // A content checksum in each frame lets zstd -t and the reader detect damage.
             stream.SetParameter(ZSTD_cParameter.ZSTD_c_checksumFlag, 1);
+            // NOTE: with ZstdSharp 0.8.8 on two cores, 2 workers compressed no faster than 0,
+            // because the thread feeding the workers stayed near 100% CPU while it waited
+            // (benchmarks/Measure-ArchiveThroughput.ps1). More cores may still gain.
             if (workers > 0)
             {
                 stream.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, workers);
@@ -179,10 +196,12 @@ namespace MeshVolume.Services.Archive
         {
             if (level < 0 || level > 9)
             {
-                throw new ArgumentOutOfRangeException(nameof(level), level, "The gzip level must be between 0 and 9.");
+                throw new ArgumentOutOfRangeException(nameof(level), level,
+                    "The gzip level must be between 0 and 9.");
             }
 
-            // CompressionLevel.SmallestSize (3) exists from .NET 6 on; netstandard2.0 cannot name it.
+            // CompressionLevel.SmallestSize (3) exists from .NET 6 on, but netstandard2.0 cannot
+            // name it.
             const CompressionLevel smallestSize = (CompressionLevel)3;
             if (level == 9 && Enum.IsDefined(typeof(CompressionLevel), smallestSize))
             {

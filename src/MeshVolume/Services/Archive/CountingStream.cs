@@ -50,7 +50,8 @@ namespace MeshVolume.Services.Archive
         public override async Task<int> ReadAsync(
             byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
-            int read = await _inner.ReadAsync(buffer, offset, count, cancellationToken).ConfigureAwait(false);
+            int read = await _inner.ReadAsync(buffer, offset, count, cancellationToken)
+                .ConfigureAwait(false);
             Interlocked.Add(ref _bytesRead, read);
             return read;
         }

@@ -21,7 +21,8 @@ namespace MeshVolume.Services.Archive
     {
         private readonly Stream _inner;
         private readonly bool _leaveOpen;
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly IncrementalHash _hash =
+            IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private long _byteCount;
         private string _sha256;
 
@@ -81,7 +82,8 @@ namespace MeshVolume.Services.Archive
             byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
             ThrowIfHashed();
-            int read = await _inner.ReadAsync(buffer, offset, count, cancellationToken).ConfigureAwait(false);
+            int read = await _inner.ReadAsync(buffer, offset, count, cancellationToken)
+                .ConfigureAwait(false);
             Append(buffer, offset, read);
             return read;
         }
@@ -148,7 +150,8 @@ namespace MeshVolume.Services.Archive
         {
             if (_sha256 != null)
             {
-                throw new InvalidOperationException("The hash is already complete; no more bytes may pass.");
+                throw new InvalidOperationException(
+                    "The hash is already complete, so no more bytes may pass.");
             }
         }
     }

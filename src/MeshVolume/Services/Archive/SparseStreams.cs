@@ -21,9 +21,12 @@ namespace MeshVolume.Services.Archive
         private long _position;
 
         /// <param name="file">The whole file; seeked to each segment in turn.</param>
-        /// <param name="segments">Data segments in offset order, as in ArchiveEntry.SparseMap.</param>
+        /// <param name="segments">
+        /// Data segments in offset order, as in ArchiveEntry.SparseMap.
+        /// </param>
         /// <param name="leaveOpen">False to dispose the file with this stream.</param>
-        public SparseSegmentStream(Stream file, IList<SparseSegment> segments, bool leaveOpen = false)
+        public SparseSegmentStream(
+            Stream file, IList<SparseSegment> segments, bool leaveOpen = false)
         {
             _file = file ?? throw new ArgumentNullException(nameof(file));
             _segments = segments ?? throw new ArgumentNullException(nameof(segments));
@@ -74,7 +77,9 @@ namespace MeshVolume.Services.Archive
             return Advance(read);
         }
 
-        /// <summary>Seeks to the next segment with data; returns false after the last one.</summary>
+        /// <summary>
+        /// Seeks to the next segment with data; returns false after the last one.
+        /// </summary>
         private bool PrepareSegment()
         {
             while (_segmentRemaining == 0)
@@ -135,9 +140,13 @@ namespace MeshVolume.Services.Archive
         private int _segmentIndex;
         private long _position;
 
-        /// <param name="packed">Segment data one after another, as TarArchiveReader.Content returns it.</param>
+        /// <param name="packed">
+        /// Segment data one after another, as TarArchiveReader.Content returns it.
+        /// </param>
         /// <param name="segments">Data segments in offset order.</param>
-        /// <param name="size">Logical file size; the content after the last segment is a hole.</param>
+        /// <param name="size">
+        /// Logical file size; the content after the last segment is a hole.
+        /// </param>
         /// <param name="leaveOpen">False to dispose the packed stream with this stream.</param>
         public SparseExpandingStream(
             Stream packed, IList<SparseSegment> segments, long size, bool leaveOpen = false)
@@ -183,8 +192,8 @@ namespace MeshVolume.Services.Archive
         }
 
         /// <summary>
-        /// Fills zeros when the position is in a hole and returns their count; otherwise
-        /// returns 0 and how many data bytes the caller may read next.
+        /// Fills the buffer with zeros up to the end of the hole at the position and returns
+        /// their count. At a data segment it returns 0 and sets how many bytes to read next.
         /// </summary>
         private int NextHoleBytes(byte[] buffer, int offset, int count, out int dataRequest)
         {
@@ -218,7 +227,8 @@ namespace MeshVolume.Services.Archive
             if (read <= 0)
             {
                 throw new EndOfStreamException(
-                    $"The sparse file data ended at logical offset {_position}, inside a data segment.");
+                    $"The sparse file data ended at logical offset {_position}, inside a " +
+                    "data segment.");
             }
 
             _position += read;

@@ -22,7 +22,7 @@ namespace MeshVolume.Services.Archive
     /// <see cref="MeshVolumeException"/> with the ArchiveCorrupt error id, naming the byte
     /// offset in the uncompressed archive and the entry.
     /// </remarks>
-    public sealed class TarArchiveReader : IDisposable
+    public sealed partial class TarArchiveReader : IDisposable
     {
         // Extended headers and GNU long names are read into memory; a corrupt size field must
         // not make the reader allocate gigabytes.
@@ -43,7 +43,9 @@ namespace MeshVolume.Services.Archive
         private bool _ended;
         private bool _disposed;
 
-        /// <summary>Opens an archive on a readable stream, such as a decompression stream.</summary>
+        /// <summary>
+        /// Opens an archive on a readable stream, such as a decompression stream.
+        /// </summary>
         public TarArchiveReader(Stream input, bool leaveOpen = false)
         {
             _input = input ?? throw new ArgumentNullException(nameof(input));
@@ -58,7 +60,9 @@ namespace MeshVolume.Services.Archive
         /// <summary>Bytes of (uncompressed) archive consumed so far.</summary>
         public long Position { get; private set; }
 
-        /// <summary>Offset of the first header block (extended headers included) of the current entry.</summary>
+        /// <summary>
+        /// Offset of the first header block (extended headers included) of the current entry.
+        /// </summary>
         public long EntryOffset { get; private set; }
 
         /// <summary>
@@ -70,8 +74,8 @@ namespace MeshVolume.Services.Archive
 
         /// <summary>
         /// Moves to the next entry and returns its metadata, or null after the end-of-archive
-        /// blocks. At the end the rest of the input is read, so that a decompressor checks its
-        /// frame checksum and a hashing stream below sees every byte.
+        /// blocks. At the end it reads the input to its end, so that a decompressor verifies
+        /// its frame checksum and a HashingStream below hashes every byte.
         /// </summary>
         public async Task<ArchiveEntry> ReadNextEntryAsync(CancellationToken cancellationToken)
         {
@@ -91,7 +95,8 @@ namespace MeshVolume.Services.Archive
                 _content = null;
             }
 
-            await SkipAsync(_dataRemaining + _paddingRemaining, cancellationToken).ConfigureAwait(false);
+            await SkipAsync(_dataRemaining + _paddingRemaining, cancellationToken)
+                .ConfigureAwait(false);
             _dataRemaining = 0;
             _contentRemaining = 0;
             _paddingRemaining = 0;
@@ -109,7 +114,8 @@ namespace MeshVolume.Services.Archive
                 {
                     if (pax.Count > 0 || longName != null || longLink != null)
                     {
-                        throw Corrupt(headerOffset, "an extended header is not followed by an entry");
+                        throw Corrupt(headerOffset,
+                            "an extended header is not followed by an entry");
                     }
 
                     _ended = true;
@@ -118,7 +124,8 @@ namespace MeshVolume.Services.Archive
                 }
 
                 byte typeFlag = _block[TarFormat.TypeFlagOffset];
-                long size = ParseHeaderNumber(TarFormat.SizeOffset, TarFormat.SizeLength, "size", headerOffset);
+                long size = ParseHeaderNumber(
+                    TarFormat.SizeOffset, TarFormat.SizeLength, "size", headerOffset);
                 if (size < 0)
                 {
                     throw Corrupt(headerOffset, $"the header declares a negative size ({size})");
@@ -140,17 +147,20 @@ namespace MeshVolume.Services.Archive
 
                     case TarFormat.TypePaxGlobal:
                     case TarFormat.TypeGnuVolumeLabel:
-                        await SkipAsync(TarFormat.PaddedLength(size), cancellationToken).ConfigureAwait(false);
+                        await SkipAsync(TarFormat.PaddedLength(size), cancellationToken)
+                            .ConfigureAwait(false);
                         continue;
 
                     case TarFormat.TypeGnuLongName:
-                        longName = ReadLongName(await ReadMetadataAsync(size, headerOffset, cancellationToken)
-                            .ConfigureAwait(false));
+                        byte[] nameData = await ReadMetadataAsync(size, headerOffset, cancellationToken)
+                            .ConfigureAwait(false);
+                        longName = ReadLongName(nameData);
                         continue;
 
                     case TarFormat.TypeGnuLongLink:
-                        longLink = ReadLongName(await ReadMetadataAsync(size, headerOffset, cancellationToken)
-                            .ConfigureAwait(false));
+                        byte[] linkData = await ReadMetadataAsync(size, headerOffset, cancellationToken)
+                            .ConfigureAwait(false);
+                        longLink = ReadLongName(linkData);
                         continue;
 
                     case TarFormat.TypeGnuMultiVolume:
@@ -159,7 +169,8 @@ namespace MeshVolume.Services.Archive
                             "archive, which is not supported");
                 }
 
-                return await ReadEntryAsync(pax, longName, longLink, size, headerOffset, cancellationToken)
+                return await ReadEntryAsync(
+                    pax, longName, longLink, size, headerOffset, cancellationToken)
                     .ConfigureAwait(false);
             }
         }
@@ -179,7 +190,9 @@ namespace MeshVolume.Services.Archive
             }
         }
 
-        /// <summary>Builds the entry from the header block now in the buffer and what preceded it.</summary>
+        /// <summary>
+        /// Builds the entry from the header block now in the buffer and what preceded it.
+        /// </summary>
         private async Task<ArchiveEntry> ReadEntryAsync(
             PaxHeader pax, string longName, string longLink, long headerSize, long headerOffset,
             CancellationToken cancellationToken)
@@ -191,8 +204,8 @@ namespace MeshVolume.Services.Archive
             var entry = new ArchiveEntry
             {
                 Type = GetEntryType(typeFlag, rawName),
-                Mode = (int)(ParseHeaderNumber(TarFormat.ModeOffset, TarFormat.IdLength, "mode", headerOffset) &
-                    PermissionMask),
+                Mode = (int)(ParseHeaderNumber(
+                    TarFormat.ModeOffset, TarFormat.IdLength, "mode", headerOffset) & PermissionMask),
                 Uid = ReadId(pax, PaxHeader.Uid, TarFormat.UidOffset, headerOffset),
                 Gid = ReadId(pax, PaxHeader.Gid, TarFormat.GidOffset, headerOffset),
                 UserName = NullIfEmpty(pax.GetString(PaxHeader.UserName) ??
@@ -232,7 +245,7 @@ namespace MeshVolume.Services.Archive
             _paddingRemaining = TarFormat.PaddedLength(dataSize) - dataSize;
             if (entry.Type == EntryType.File)
             {
-                await ReadSparseLayoutAsync(entry, pax, typeFlag, dataSize, headerOffset, cancellationToken)
+                await ReadSparseLayoutAsync(entry, pax, typeFlag, headerOffset, cancellationToken)
                     .ConfigureAwait(false);
                 _contentRemaining = _dataRemaining;
                 if (entry.SparseMap == null)
@@ -251,7 +264,8 @@ namespace MeshVolume.Services.Archive
             string name = TarFormat.ReadText(_block, TarFormat.NameOffset, TarFormat.NameLength);
             if (TarFormat.HasPosixMagic(_block) && _block[TarFormat.PrefixOffset] != 0)
             {
-                name = TarFormat.ReadText(_block, TarFormat.PrefixOffset, TarFormat.PrefixLength) + "/" + name;
+                string prefix = TarFormat.ReadText(_block, TarFormat.PrefixOffset, TarFormat.PrefixLength);
+                name = prefix + "/" + name;
             }
 
             return name;
@@ -271,7 +285,9 @@ namespace MeshVolume.Services.Archive
                 case TarFormat.TypeFileOld:
                 case TarFormat.TypeFile:
                     // Pre-POSIX tars mark directories only by a trailing slash.
-                    return rawName.EndsWith("/", StringComparison.Ordinal) ? EntryType.Directory : EntryType.File;
+                    return rawName.EndsWith("/", StringComparison.Ordinal)
+                        ? EntryType.Directory
+                        : EntryType.File;
                 default:
                     // POSIX: an unknown type is read as a regular file ('7' contiguous included).
                     return EntryType.File;
@@ -332,12 +348,15 @@ namespace MeshVolume.Services.Archive
                 return nanoseconds;
             }
 
-            long seconds = ParseHeaderNumber(TarFormat.MtimeOffset, TarFormat.MtimeLength, "mtime", headerOffset);
+            long seconds = ParseHeaderNumber(
+                TarFormat.MtimeOffset, TarFormat.MtimeLength, "mtime", headerOffset);
             long limit = long.MaxValue / NanosecondsPerSecond;
             return Math.Max(-limit, Math.Min(limit, seconds)) * NanosecondsPerSecond;
         }
 
-        /// <summary>Collects SCHILY.xattr records (GNU tar, Go) and LIBARCHIVE.xattr ones (bsdtar).</summary>
+        /// <summary>
+        /// Collects SCHILY.xattr records (GNU tar, Go) and LIBARCHIVE.xattr ones (bsdtar).
+        /// </summary>
         private static IDictionary<string, byte[]> ReadXattrs(PaxHeader pax)
         {
             Dictionary<string, byte[]> xattrs = null;
@@ -347,13 +366,16 @@ namespace MeshVolume.Services.Archive
                 byte[] value;
                 if (record.Key.StartsWith(PaxHeader.XattrPrefix, StringComparison.Ordinal))
                 {
-                    name = PaxHeader.DecodeXattrName(record.Key.Substring(PaxHeader.XattrPrefix.Length));
+                    string encodedName = record.Key.Substring(PaxHeader.XattrPrefix.Length);
+                    name = PaxHeader.DecodeXattrName(encodedName);
                     value = record.Value;
                 }
-                else if (record.Key.StartsWith(PaxHeader.LibarchiveXattrPrefix, StringComparison.Ordinal))
+                else if (record.Key.StartsWith(
+                    PaxHeader.LibarchiveXattrPrefix, StringComparison.Ordinal))
                 {
                     // libarchive percent-encodes the name and base64-encodes the value.
-                    name = Uri.UnescapeDataString(record.Key.Substring(PaxHeader.LibarchiveXattrPrefix.Length));
+                    string encodedName = record.Key.Substring(PaxHeader.LibarchiveXattrPrefix.Length);
+                    name = Uri.UnescapeDataString(encodedName);
                     value = DecodeBase64(record.Value);
                     if (value == null)
                     {
@@ -387,234 +409,17 @@ namespace MeshVolume.Services.Archive
         }
 
         /// <summary>
-        /// Detects the sparse formats and sets the entry's map, logical size and real name,
-        /// consuming the map blocks that precede the data in format 1.0 and old GNU.
+        /// Reads the next header block; returns false at the two zero blocks that end the archive.
         /// </summary>
-        private async Task ReadSparseLayoutAsync(
-            ArchiveEntry entry, PaxHeader pax, byte typeFlag, long dataSize, long headerOffset,
-            CancellationToken cancellationToken)
-        {
-            string major = pax.GetString(PaxHeader.SparseMajor);
-            string minor = pax.GetString(PaxHeader.SparseMinor);
-            List<SparseSegment> segments;
-            long realSize;
-            if (typeFlag == TarFormat.TypeGnuSparse)
-            {
-                realSize = ParseHeaderNumber(
-                    TarFormat.GnuRealSizeOffset, TarFormat.SizeLength, "sparse real size", headerOffset);
-                segments = await ReadOldGnuSparseMapAsync(headerOffset, cancellationToken).ConfigureAwait(false);
-            }
-            else if (major == "1" && minor == "0")
-            {
-                realSize = ParseSparseNumber(pax.GetString(PaxHeader.SparseRealSize), headerOffset);
-                segments = await ReadSparse10MapAsync(headerOffset, cancellationToken).ConfigureAwait(false);
-            }
-            else if (pax.GetBytes(PaxHeader.SparseMap) != null || pax.GetBytes(PaxHeader.SparseOffset) != null)
-            {
-                realSize = ParseSparseNumber(pax.GetString(PaxHeader.SparseSize), headerOffset);
-                segments = ReadSparse0xMap(pax, headerOffset);
-            }
-            else if (major != null)
-            {
-                throw Corrupt(headerOffset, $"the GNU sparse format {major}.{minor} is not supported");
-            }
-            else
-            {
-                return;
-            }
-
-            string sparseName = pax.GetString(PaxHeader.SparseName);
-            if (sparseName != null)
-            {
-                entry.Path = NormalizePath(sparseName);
-                _entryPath = entry.Path;
-            }
-
-            ValidateSparseMap(segments, realSize, _dataRemaining, headerOffset);
-            entry.SparseMap = segments.FindAll(segment => segment.Length > 0);
-            entry.Size = realSize;
-        }
-
-        /// <summary>Parses the decimal map (count, then offset/length pairs) in the first data blocks.</summary>
-        private async Task<List<SparseSegment>> ReadSparse10MapAsync(long headerOffset, CancellationToken cancellationToken)
-        {
-            var numbers = new List<long>();
-            long expected = -1;
-            long current = 0;
-            int digits = 0;
-            while (numbers.Count != expected)
-            {
-                if (_dataRemaining < TarFormat.BlockSize)
-                {
-                    throw Corrupt(headerOffset, "the sparse map runs past the entry data");
-                }
-
-                await ReadExactAsync(_block, TarFormat.BlockSize, "sparse map", cancellationToken)
-                    .ConfigureAwait(false);
-                _dataRemaining -= TarFormat.BlockSize;
-                for (int i = 0; i < TarFormat.BlockSize && numbers.Count != expected; i++)
-                {
-                    byte b = _block[i];
-                    if (b >= (byte)'0' && b <= (byte)'9' && digits < 18)
-                    {
-                        current = current * 10 + (b - '0');
-                        digits++;
-                    }
-                    else if (b == (byte)'\n' && digits > 0)
-                    {
-                        numbers.Add(current);
-                        if (numbers.Count == 1)
-                        {
-                            // Each pair takes at least four bytes ("0\n0\n").
-                            if (current > (_dataRemaining + TarFormat.BlockSize) / 4)
-                            {
-                                throw Corrupt(headerOffset, $"the sparse map count {current} is too large");
-                            }
-
-                            expected = 1 + 2 * current;
-                        }
-
-                        current = 0;
-                        digits = 0;
-                    }
-                    else
-                    {
-                        throw Corrupt(headerOffset, $"the sparse map has an invalid byte 0x{b:x2}");
-                    }
-                }
-            }
-
-            var segments = new List<SparseSegment>((numbers.Count - 1) / 2);
-            for (int i = 1; i + 1 < numbers.Count; i += 2)
-            {
-                segments.Add(new SparseSegment(numbers[i], numbers[i + 1]));
-            }
-
-            return segments;
-        }
-
-        /// <summary>Reads the map of an old GNU 'S' entry: the header's entries, then extension blocks.</summary>
-        private async Task<List<SparseSegment>> ReadOldGnuSparseMapAsync(
-            long headerOffset, CancellationToken cancellationToken)
-        {
-            var segments = new List<SparseSegment>();
-            AddOldGnuSegments(segments, TarFormat.GnuSparseOffset, TarFormat.GnuSparseEntriesInHeader, headerOffset);
-            bool extended = _block[TarFormat.GnuIsExtendedOffset] != 0;
-            while (extended)
-            {
-                await ReadExactAsync(_block, TarFormat.BlockSize, "sparse header extension", cancellationToken)
-                    .ConfigureAwait(false);
-                AddOldGnuSegments(segments, 0, TarFormat.GnuSparseEntriesInExtension, headerOffset);
-                extended = _block[TarFormat.GnuExtensionIsExtendedOffset] != 0;
-            }
-
-            return segments;
-        }
-
-        private void AddOldGnuSegments(List<SparseSegment> segments, int offset, int count, long headerOffset)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                int entryOffset = offset + i * 2 * TarFormat.SizeLength;
-                if (_block[entryOffset] == 0)
-                {
-                    return;
-                }
-
-                long start = ParseHeaderNumber(entryOffset, TarFormat.SizeLength, "sparse offset", headerOffset);
-                long length = ParseHeaderNumber(
-                    entryOffset + TarFormat.SizeLength, TarFormat.SizeLength, "sparse length", headerOffset);
-                segments.Add(new SparseSegment(start, length));
-            }
-        }
-
-        /// <summary>Reads the map of GNU sparse 0.1 (one GNU.sparse.map record) or 0.0 (record pairs).</summary>
-        private List<SparseSegment> ReadSparse0xMap(PaxHeader pax, long headerOffset)
-        {
-            var segments = new List<SparseSegment>();
-            string map = pax.GetString(PaxHeader.SparseMap);
-            if (map != null)
-            {
-                string[] parts = map.Length == 0 ? new string[0] : map.Split(',');
-                if (parts.Length % 2 != 0)
-                {
-                    throw Corrupt(headerOffset, "the GNU.sparse.map record has an odd number of values");
-                }
-
-                for (int i = 0; i < parts.Length; i += 2)
-                {
-                    segments.Add(new SparseSegment(
-                        ParseSparseNumber(parts[i], headerOffset), ParseSparseNumber(parts[i + 1], headerOffset)));
-                }
-
-                return segments;
-            }
-
-            long? pendingOffset = null;
-            foreach (KeyValuePair<string, byte[]> record in pax.Records)
-            {
-                string value = TarFormat.LenientUtf8.GetString(record.Value);
-                if (record.Key == PaxHeader.SparseOffset)
-                {
-                    pendingOffset = ParseSparseNumber(value, headerOffset);
-                }
-                else if (record.Key == PaxHeader.SparseNumBytes)
-                {
-                    if (pendingOffset == null)
-                    {
-                        throw Corrupt(headerOffset, "a GNU.sparse.numbytes record has no offset before it");
-                    }
-
-                    segments.Add(new SparseSegment(pendingOffset.Value, ParseSparseNumber(value, headerOffset)));
-                    pendingOffset = null;
-                }
-            }
-
-            return segments;
-        }
-
-        private long ParseSparseNumber(string text, long headerOffset)
-        {
-            if (!PaxHeader.TryParseDecimal(text, out long value))
-            {
-                throw Corrupt(headerOffset, $"the sparse file value '{text}' is not a valid number");
-            }
-
-            return value;
-        }
-
-        private void ValidateSparseMap(List<SparseSegment> segments, long realSize, long dataLength, long headerOffset)
-        {
-            long previousEnd = 0;
-            long sum = 0;
-            foreach (SparseSegment segment in segments)
-            {
-                if (segment.Offset < previousEnd || segment.Length > realSize - segment.Offset)
-                {
-                    throw Corrupt(headerOffset,
-                        $"the sparse map segment ({segment.Offset}, {segment.Length}) overlaps another " +
-                        $"or lies beyond the file size {realSize}");
-                }
-
-                previousEnd = segment.Offset + segment.Length;
-                sum += segment.Length;
-            }
-
-            if (sum != dataLength)
-            {
-                throw Corrupt(headerOffset,
-                    $"the sparse map describes {sum} bytes of data but the entry holds {dataLength}");
-            }
-        }
-
-        /// <summary>Reads the next header block; returns false at the two zero blocks that end the archive.</summary>
         private async Task<bool> ReadHeaderBlockAsync(CancellationToken cancellationToken)
         {
             long offset = Position;
-            int read = await ReadFullAsync(_block, TarFormat.BlockSize, cancellationToken).ConfigureAwait(false);
+            int read = await ReadFullAsync(_block, TarFormat.BlockSize, cancellationToken)
+                .ConfigureAwait(false);
             if (read == 0)
             {
-                throw Corrupt(offset, "the archive ends without its end-of-archive blocks, so it is truncated");
+                throw Corrupt(offset,
+                    "the archive ends without its end-of-archive blocks, so it is truncated");
             }
 
             if (read < TarFormat.BlockSize)
@@ -624,7 +429,8 @@ namespace MeshVolume.Services.Archive
 
             if (TarFormat.IsZeroBlock(_block))
             {
-                read = await ReadFullAsync(_block, TarFormat.BlockSize, cancellationToken).ConfigureAwait(false);
+                read = await ReadFullAsync(_block, TarFormat.BlockSize, cancellationToken)
+                    .ConfigureAwait(false);
                 if (read == 0 || (read == TarFormat.BlockSize && TarFormat.IsZeroBlock(_block)))
                 {
                     return false;
@@ -633,7 +439,9 @@ namespace MeshVolume.Services.Archive
                 throw Corrupt(offset, "a zero block appears before the end of the archive");
             }
 
-            if (!TarFormat.TryParseNumber(_block, TarFormat.ChecksumOffset, TarFormat.ChecksumLength, out long stored) ||
+            bool parsed = TarFormat.TryParseNumber(
+                _block, TarFormat.ChecksumOffset, TarFormat.ChecksumLength, out long stored);
+            if (!parsed ||
                 (stored != TarFormat.ComputeChecksum(_block, signedBytes: false) &&
                 stored != TarFormat.ComputeChecksum(_block, signedBytes: true)))
             {
@@ -647,13 +455,15 @@ namespace MeshVolume.Services.Archive
         {
             if (!TarFormat.TryParseNumber(_block, offset, length, out long value))
             {
-                throw Corrupt(headerOffset, $"the {field} field of the header is not a valid number");
+                throw Corrupt(headerOffset,
+                    $"the {field} field of the header is not a valid number");
             }
 
             return value;
         }
 
-        private async Task<byte[]> ReadMetadataAsync(long size, long headerOffset, CancellationToken cancellationToken)
+        private async Task<byte[]> ReadMetadataAsync(
+            long size, long headerOffset, CancellationToken cancellationToken)
         {
             if (size > MaxMetadataSize)
             {
@@ -662,8 +472,10 @@ namespace MeshVolume.Services.Archive
             }
 
             var data = new byte[size];
-            await ReadExactAsync(data, (int)size, "extended header", cancellationToken).ConfigureAwait(false);
-            await SkipAsync(TarFormat.PaddedLength(size) - size, cancellationToken).ConfigureAwait(false);
+            await ReadExactAsync(data, (int)size, "extended header", cancellationToken)
+                .ConfigureAwait(false);
+            await SkipAsync(TarFormat.PaddedLength(size) - size, cancellationToken)
+                .ConfigureAwait(false);
             return data;
         }
 
@@ -683,10 +495,12 @@ namespace MeshVolume.Services.Archive
             while (count > 0)
             {
                 int chunk = (int)Math.Min(_skipBuffer.Length, count);
-                int read = await ReadInputAsync(_skipBuffer, 0, chunk, cancellationToken).ConfigureAwait(false);
+                int read = await ReadInputAsync(_skipBuffer, 0, chunk, cancellationToken)
+                    .ConfigureAwait(false);
                 if (read == 0)
                 {
-                    throw Corrupt(Position, "the archive ends inside the data of an entry, so it is truncated");
+                    throw Corrupt(Position,
+                        "the archive ends inside the data of an entry, so it is truncated");
                 }
 
                 count -= read;
@@ -701,7 +515,8 @@ namespace MeshVolume.Services.Archive
             }
         }
 
-        private async Task ReadExactAsync(byte[] buffer, int count, string what, CancellationToken cancellationToken)
+        private async Task ReadExactAsync(
+            byte[] buffer, int count, string what, CancellationToken cancellationToken)
         {
             long offset = Position;
             if (await ReadFullAsync(buffer, count, cancellationToken).ConfigureAwait(false) < count)
@@ -710,13 +525,17 @@ namespace MeshVolume.Services.Archive
             }
         }
 
-        /// <summary>Reads until count bytes or the end of the input; returns how many it read.</summary>
-        private async Task<int> ReadFullAsync(byte[] buffer, int count, CancellationToken cancellationToken)
+        /// <summary>
+        /// Reads until count bytes or the end of the input; returns how many it read.
+        /// </summary>
+        private async Task<int> ReadFullAsync(
+            byte[] buffer, int count, CancellationToken cancellationToken)
         {
             int total = 0;
             while (total < count)
             {
-                int read = await ReadInputAsync(buffer, total, count - total, cancellationToken).ConfigureAwait(false);
+                int read = await ReadInputAsync(buffer, total, count - total, cancellationToken)
+                    .ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
@@ -728,16 +547,19 @@ namespace MeshVolume.Services.Archive
             return total;
         }
 
-        private async Task<int> ReadInputAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        private async Task<int> ReadInputAsync(
+            byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
             int read;
             try
             {
-                read = await _input.ReadAsync(buffer, offset, count, cancellationToken).ConfigureAwait(false);
+                read = await _input.ReadAsync(buffer, offset, count, cancellationToken)
+                    .ConfigureAwait(false);
             }
             catch (Exception exception) when (IsDecompressionFailure(exception))
             {
-                throw Corrupt(Position, "the compressed data is invalid (" + exception.Message + ")", exception);
+                throw Corrupt(Position,
+                    "the compressed data is invalid (" + exception.Message + ")", exception);
             }
 
             Position += read;
@@ -753,7 +575,8 @@ namespace MeshVolume.Services.Archive
             }
             catch (Exception exception) when (IsDecompressionFailure(exception))
             {
-                throw Corrupt(Position, "the compressed data is invalid (" + exception.Message + ")", exception);
+                throw Corrupt(Position,
+                    "the compressed data is invalid (" + exception.Message + ")", exception);
             }
 
             Position += read;
@@ -781,14 +604,16 @@ namespace MeshVolume.Services.Archive
             return AdvanceContent(read);
         }
 
-        private async Task<int> ReadContentAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        private async Task<int> ReadContentAsync(
+            byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
             if (_contentRemaining == 0 || count == 0)
             {
                 return 0;
             }
 
-            int read = await ReadInputAsync(buffer, offset, (int)Math.Min(count, _contentRemaining), cancellationToken)
+            int request = (int)Math.Min(count, _contentRemaining);
+            int read = await ReadInputAsync(buffer, offset, request, cancellationToken)
                 .ConfigureAwait(false);
             return AdvanceContent(read);
         }
@@ -797,7 +622,8 @@ namespace MeshVolume.Services.Archive
         {
             if (read == 0)
             {
-                throw Corrupt(Position, "the archive ends inside the data of the entry, so it is truncated");
+                throw Corrupt(Position,
+                    "the archive ends inside the data of the entry, so it is truncated");
             }
 
             _contentRemaining -= read;
@@ -816,7 +642,9 @@ namespace MeshVolume.Services.Archive
                 MeshErrors.ArchiveCorrupt, ErrorCategory.InvalidData, inner);
         }
 
-        /// <summary>Content of one entry, reading through the reader until the next entry.</summary>
+        /// <summary>
+        /// Content of one entry, reading through the reader until the next entry.
+        /// </summary>
         private sealed class EntryContentStream : ReadOnlyStream
         {
             private TarArchiveReader _reader;
@@ -851,7 +679,8 @@ namespace MeshVolume.Services.Archive
             public override async Task<int> ReadAsync(
                 byte[] buffer, int offset, int count, CancellationToken cancellationToken)
             {
-                int read = await GetReader().ReadContentAsync(buffer, offset, count, cancellationToken)
+                int read = await GetReader()
+                    .ReadContentAsync(buffer, offset, count, cancellationToken)
                     .ConfigureAwait(false);
                 _position += read;
                 return read;
@@ -860,7 +689,8 @@ namespace MeshVolume.Services.Archive
             private TarArchiveReader GetReader()
             {
                 return _reader ?? throw new InvalidOperationException(
-                    "The content stream of an archive entry is no longer valid: the reader moved on.");
+                    "The content stream of an archive entry is no longer valid, because the " +
+                    "reader moved on to the next entry.");
             }
         }
     }

@@ -13,7 +13,7 @@ namespace MeshVolume.Services.Archive
     /// Writes a POSIX pax archive: ustar headers, with a pax extended header before an entry
     /// whenever a value does not fit ustar (long or non-ASCII names, sizes from 8 GiB, ids from
     /// 2^21, sub-second times, extended attributes). Sparse files use the GNU pax sparse format
-    /// 1.0, which GNU tar 1.15 and later extract with their holes.
+    /// 1.0, which GNU tar 1.15.92 and later extract with their holes.
     /// </summary>
     /// <remarks>
     /// Call <see cref="WriteEntryAsync"/> once per entry, then <see cref="FinishAsync"/>, which
@@ -21,7 +21,7 @@ namespace MeshVolume.Services.Archive
     /// archive without that end, so an interrupted backup cannot pass for a complete one.
     /// Memory stays at one copy buffer whatever the file sizes.
     /// </remarks>
-    public sealed class TarArchiveWriter : IDisposable
+    public sealed partial class TarArchiveWriter : IDisposable
     {
         private const int CopyBufferSize = 1 << 20;
         private const int MaxUstarOwnerNameBytes = TarFormat.OwnerNameLength - 1;
@@ -60,10 +60,12 @@ namespace MeshVolume.Services.Archive
         public long Position { get; private set; }
 
         /// <summary>
-        /// Writes one entry and returns the SHA-256 (lowercase hex) of a regular file's logical
-        /// content, holes of a sparse file hashed as zeros; returns null for other types.
+        /// Writes one entry. Returns the SHA-256 (lowercase hex) of a regular file's logical
+        /// content, with the holes of a sparse file hashed as zeros, and null for other types.
         /// </summary>
-        /// <param name="entry">Metadata; <see cref="ArchiveEntry.Size"/> is the logical size.</param>
+        /// <param name="entry">
+        /// Metadata; <see cref="ArchiveEntry.Size"/> is the logical size.
+        /// </param>
         /// <param name="content">
         /// For a dense file, a stream of exactly Size bytes. For a sparse file (SparseMap set),
         /// the bytes of the data segments one after another, without the holes: wrap a
@@ -84,14 +86,19 @@ namespace MeshVolume.Services.Archive
             if (isFile && content == null && entry.Size > 0)
             {
                 throw new ArgumentNullException(nameof(content),
-                    $"Entry '{entry.Path}' is a file of {entry.Size} bytes but no content stream was given.");
+                    $"Entry '{entry.Path}' is a file of {entry.Size} bytes but no content " +
+                    "stream was given.");
             }
 
             List<SparseSegment> dataSegments = isFile && entry.SparseMap != null
                 ? NormalizeSparseMap(entry)
                 : null;
-            List<SparseSegment> storedSegments = dataSegments == null ? null : AlignSparseMap(dataSegments);
-            byte[] sparseMapBlock = storedSegments == null ? null : EncodeSparseMap(storedSegments, entry.Size);
+            List<SparseSegment> storedSegments = dataSegments == null
+                ? null
+                : AlignSparseMap(dataSegments);
+            byte[] sparseMapBlock = storedSegments == null
+                ? null
+                : EncodeSparseMap(storedSegments, entry.Size);
             long dataLength = !isFile ? 0
                 : storedSegments == null ? entry.Size
                 : sparseMapBlock.Length + SumLengths(storedSegments);
@@ -104,7 +111,8 @@ namespace MeshVolume.Services.Archive
             }
 
             TarFormat.WriteChecksum(_header);
-            await WriteAsync(_header, 0, TarFormat.BlockSize, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(_header, 0, TarFormat.BlockSize, cancellationToken)
+                .ConfigureAwait(false);
             if (!isFile)
             {
                 return null;
@@ -114,7 +122,8 @@ namespace MeshVolume.Services.Archive
             {
                 if (storedSegments == null)
                 {
-                    await CopyContentAsync(entry, content, entry.Size, 0, entry.Size, hash, cancellationToken)
+                    await CopyContentAsync(
+                        entry, content, entry.Size, 0, entry.Size, hash, cancellationToken)
                         .ConfigureAwait(false);
                 }
                 else
@@ -131,11 +140,14 @@ namespace MeshVolume.Services.Archive
             }
         }
 
-        /// <summary>Writes the two zero blocks that end the archive and flushes the output.</summary>
+        /// <summary>
+        /// Writes the two zero blocks that end the archive and flushes the output.
+        /// </summary>
         public async Task FinishAsync(CancellationToken cancellationToken)
         {
             ThrowIfClosed();
-            await WriteAsync(ZeroBlocks, 0, ZeroBlocks.Length, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(ZeroBlocks, 0, ZeroBlocks.Length, cancellationToken)
+                .ConfigureAwait(false);
             await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
             _finished = true;
         }
@@ -183,7 +195,9 @@ namespace MeshVolume.Services.Archive
             }
 
             bool isLink = entry.Type == EntryType.Symlink || entry.Type == EntryType.HardLink;
-            if (isLink && (string.IsNullOrEmpty(entry.LinkTarget) || entry.LinkTarget.IndexOf('\0') >= 0))
+            bool targetInvalid = string.IsNullOrEmpty(entry.LinkTarget) ||
+                entry.LinkTarget.IndexOf('\0') >= 0;
+            if (isLink && targetInvalid)
             {
                 throw new ArgumentException(
                     $"Link '{entry.Path}' has a missing or invalid target.", nameof(entry));
@@ -198,7 +212,8 @@ namespace MeshVolume.Services.Archive
             if (entry.SparseMap != null && entry.Type != EntryType.File)
             {
                 throw new ArgumentException(
-                    $"Entry '{entry.Path}' has a sparse map but is not a regular file.", nameof(entry));
+                    $"Entry '{entry.Path}' has a sparse map but is not a regular file.",
+                    nameof(entry));
             }
 
             if (entry.Xattrs != null)
@@ -217,117 +232,15 @@ namespace MeshVolume.Services.Archive
         }
 
         /// <summary>
-        /// Checks that segments are in order, do not overlap and lie within the file, and drops
-        /// empty ones.
-        /// </summary>
-        private static List<SparseSegment> NormalizeSparseMap(ArchiveEntry entry)
-        {
-            var segments = new List<SparseSegment>(entry.SparseMap.Count);
-            long previousEnd = 0;
-            foreach (SparseSegment segment in entry.SparseMap)
-            {
-                if (segment.Offset < previousEnd || segment.Length < 0 ||
-                    segment.Length > entry.Size - segment.Offset)
-                {
-                    throw new ArgumentException(
-                        $"Sparse map of '{entry.Path}' is invalid at segment ({segment.Offset}, " +
-                        $"{segment.Length}): segments must be in order, must not overlap and " +
-                        $"must end within the file size {entry.Size}.", nameof(entry));
-                }
-
-                if (segment.Length > 0)
-                {
-                    segments.Add(segment);
-                    previousEnd = segment.Offset + segment.Length;
-                }
-            }
-
-            return segments;
-        }
-
-        /// <summary>
-        /// Lengthens every segment but the last to whole blocks, merging segments that then
-        /// touch. GNU tar reads each segment's data starting at a block boundary, while Go and
-        /// this module's reader read the segments back to back; with whole-block segments both
-        /// readings agree. The added bytes come from holes, so they are zeros.
-        /// </summary>
-        private static List<SparseSegment> AlignSparseMap(List<SparseSegment> segments)
-        {
-            var stored = new List<SparseSegment>(segments.Count);
-            int next = 0;
-            while (next < segments.Count)
-            {
-                long start = segments[next].Offset;
-                long end = start + segments[next].Length;
-                next++;
-                while (next < segments.Count)
-                {
-                    long alignedEnd = start + TarFormat.PaddedLength(end - start);
-                    if (alignedEnd < segments[next].Offset)
-                    {
-                        end = alignedEnd;
-                        break;
-                    }
-
-                    end = segments[next].Offset + segments[next].Length;
-                    next++;
-                }
-
-                stored.Add(new SparseSegment(start, end - start));
-            }
-
-            return stored;
-        }
-
-        /// <summary>
-        /// Encodes the sparse 1.0 map that starts the entry data: the number of segments, then
-        /// each offset and length, all decimal and newline-terminated, padded to whole blocks.
-        /// </summary>
-        private static byte[] EncodeSparseMap(List<SparseSegment> segments, long size)
-        {
-            // GNU tar truncates the extracted file at a final empty segment, which is how a
-            // trailing hole gets its length, so add one when the data ends before the size.
-            long dataEnd = segments.Count == 0 ? 0 : segments[segments.Count - 1].Offset +
-                segments[segments.Count - 1].Length;
-            bool addEnd = segments.Count == 0 || dataEnd < size;
-
-            var text = new StringBuilder();
-            text.Append(segments.Count + (addEnd ? 1 : 0)).Append('\n');
-            foreach (SparseSegment segment in segments)
-            {
-                text.Append(segment.Offset).Append('\n').Append(segment.Length).Append('\n');
-            }
-
-            if (addEnd)
-            {
-                text.Append(size).Append('\n').Append('0').Append('\n');
-            }
-
-            byte[] encoded = Encoding.ASCII.GetBytes(text.ToString());
-            var block = new byte[TarFormat.PaddedLength(encoded.Length)];
-            Buffer.BlockCopy(encoded, 0, block, 0, encoded.Length);
-            return block;
-        }
-
-        private static long SumLengths(List<SparseSegment> segments)
-        {
-            long sum = 0;
-            foreach (SparseSegment segment in segments)
-            {
-                sum += segment.Length;
-            }
-
-            return sum;
-        }
-
-        /// <summary>
         /// Fills the ustar header of an entry and adds a pax record for each value that the
         /// header cannot hold exactly.
         /// </summary>
         private void FillHeader(ArchiveEntry entry, bool sparse, long dataLength, PaxHeader pax)
         {
             Array.Clear(_header, 0, _header.Length);
-            string path = entry.Type == EntryType.Directory ? entry.Path.TrimEnd('/') + "/" : entry.Path;
+            string path = entry.Type == EntryType.Directory
+                ? entry.Path.TrimEnd('/') + "/"
+                : entry.Path;
             if (sparse)
             {
                 // GNU.sparse.name carries the real path; the header gets the GNU-style stand-in.
@@ -342,7 +255,8 @@ namespace MeshVolume.Services.Archive
                 WriteName(path, pax);
             }
 
-            TarFormat.WriteNumber(_header, TarFormat.ModeOffset, TarFormat.IdLength, entry.Mode & PermissionMask);
+            TarFormat.WriteNumber(
+                _header, TarFormat.ModeOffset, TarFormat.IdLength, entry.Mode & PermissionMask);
             WriteId(TarFormat.UidOffset, PaxHeader.Uid, entry.Uid, pax);
             WriteId(TarFormat.GidOffset, PaxHeader.Gid, entry.Gid, pax);
             if (!TarFormat.WriteNumber(_header, TarFormat.SizeOffset, TarFormat.SizeLength, dataLength))
@@ -378,14 +292,16 @@ namespace MeshVolume.Services.Archive
                 names.Sort(StringComparer.Ordinal);
                 foreach (string name in names)
                 {
-                    pax.Add(PaxHeader.XattrPrefix + PaxHeader.EncodeXattrName(name), entry.Xattrs[name]);
+                    string keyword = PaxHeader.XattrPrefix + PaxHeader.EncodeXattrName(name);
+                    pax.Add(keyword, entry.Xattrs[name]);
                 }
             }
         }
 
         /// <summary>
-        /// Stores a path in the name field, or split across prefix and name, when it is ASCII
-        /// and fits; otherwise stores a cut copy and, when pax is given, a pax path record.
+        /// Stores an ASCII path that fits in the name field, or split across prefix and name.
+        /// Any other path is stored cut to the name field, plus a pax path record when pax is
+        /// given.
         /// </summary>
         private void WriteName(string path, PaxHeader pax)
         {
@@ -399,7 +315,7 @@ namespace MeshVolume.Services.Archive
 
             if (ascii && bytes.Length <= TarFormat.PrefixLength + 1 + TarFormat.NameLength)
             {
-                // Split at the first '/' that leaves a name short enough; a trailing '/' of a
+                // Split at the first '/' that leaves a name short enough. The trailing '/' of a
                 // directory cannot be the split point, because the name part would be empty.
                 for (int slash = 0; slash < bytes.Length - 1; slash++)
                 {
@@ -448,7 +364,8 @@ namespace MeshVolume.Services.Archive
         private void WriteMtime(long nanoseconds, PaxHeader pax)
         {
             long seconds = FloorDivide(nanoseconds, NanosecondsPerSecond);
-            bool exact = TarFormat.WriteNumber(_header, TarFormat.MtimeOffset, TarFormat.MtimeLength, seconds);
+            bool exact = TarFormat.WriteNumber(
+                _header, TarFormat.MtimeOffset, TarFormat.MtimeLength, seconds);
             if (!exact || seconds * NanosecondsPerSecond != nanoseconds)
             {
                 pax.Add(PaxHeader.Mtime, PaxHeader.FormatTime(nanoseconds));
@@ -470,7 +387,8 @@ namespace MeshVolume.Services.Archive
             }
         }
 
-        private async Task WritePaxHeaderAsync(ArchiveEntry entry, PaxHeader pax, CancellationToken cancellationToken)
+        private async Task WritePaxHeaderAsync(
+            ArchiveEntry entry, PaxHeader pax, CancellationToken cancellationToken)
         {
             byte[] data = pax.Encode();
             Array.Clear(_paxHeader, 0, _paxHeader.Length);
@@ -489,64 +407,10 @@ namespace MeshVolume.Services.Archive
             TarFormat.WritePosixMagic(_paxHeader);
             TarFormat.WriteChecksum(_paxHeader);
 
-            await WriteAsync(_paxHeader, 0, TarFormat.BlockSize, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(_paxHeader, 0, TarFormat.BlockSize, cancellationToken)
+                .ConfigureAwait(false);
             await WriteAsync(data, 0, data.Length, cancellationToken).ConfigureAwait(false);
             await WritePaddingAsync(data.Length, cancellationToken).ConfigureAwait(false);
-        }
-
-        /// <summary>
-        /// Writes the stored segments: content bytes where the entry has data, zeros where a
-        /// stored segment was lengthened over a hole. Hashes the holes between stored segments
-        /// as zeros, so the hash covers the logical content.
-        /// </summary>
-        private async Task CopySparseContentAsync(
-            ArchiveEntry entry, List<SparseSegment> dataSegments, List<SparseSegment> storedSegments,
-            Stream content, IncrementalHash hash, CancellationToken cancellationToken)
-        {
-            long logicalPosition = 0;
-            long copied = 0;
-            long expectedTotal = SumLengths(dataSegments);
-            int dataIndex = 0;
-            foreach (SparseSegment stored in storedSegments)
-            {
-                HashZeros(hash, stored.Offset - logicalPosition);
-                logicalPosition = stored.Offset;
-                long storedEnd = stored.Offset + stored.Length;
-                while (logicalPosition < storedEnd)
-                {
-                    SparseSegment data = dataSegments[dataIndex];
-                    if (logicalPosition < data.Offset)
-                    {
-                        long fill = Math.Min(data.Offset, storedEnd) - logicalPosition;
-                        await WriteZerosAsync(fill, hash, cancellationToken).ConfigureAwait(false);
-                        logicalPosition += fill;
-                        continue;
-                    }
-
-                    long length = Math.Min(data.Offset + data.Length, storedEnd) - logicalPosition;
-                    await CopyContentAsync(entry, content, length, copied, expectedTotal, hash, cancellationToken)
-                        .ConfigureAwait(false);
-                    copied += length;
-                    logicalPosition += length;
-                    if (logicalPosition == data.Offset + data.Length)
-                    {
-                        dataIndex++;
-                    }
-                }
-            }
-
-            HashZeros(hash, entry.Size - logicalPosition);
-        }
-
-        private async Task WriteZerosAsync(long count, IncrementalHash hash, CancellationToken cancellationToken)
-        {
-            while (count > 0)
-            {
-                int chunk = (int)Math.Min(Zeros.Length, count);
-                hash.AppendData(Zeros, 0, chunk);
-                await WriteAsync(Zeros, 0, chunk, cancellationToken).ConfigureAwait(false);
-                count -= chunk;
-            }
         }
 
         /// <summary>Copies exactly length bytes of content to the archive, hashing them.</summary>
@@ -558,7 +422,8 @@ namespace MeshVolume.Services.Archive
             while (remaining > 0)
             {
                 int request = (int)Math.Min(_buffer.Length, remaining);
-                int read = await content.ReadAsync(_buffer, 0, request, cancellationToken).ConfigureAwait(false);
+                int read = await content.ReadAsync(_buffer, 0, request, cancellationToken)
+                    .ConfigureAwait(false);
                 if (read <= 0)
                 {
                     long got = copiedBefore + length - remaining;
@@ -575,16 +440,6 @@ namespace MeshVolume.Services.Archive
             }
         }
 
-        private static void HashZeros(IncrementalHash hash, long count)
-        {
-            while (count > 0)
-            {
-                int chunk = (int)Math.Min(Zeros.Length, count);
-                hash.AppendData(Zeros, 0, chunk);
-                count -= chunk;
-            }
-        }
-
         private Task WritePaddingAsync(long dataLength, CancellationToken cancellationToken)
         {
             int padding = (int)(TarFormat.PaddedLength(dataLength) - dataLength);
@@ -593,7 +448,8 @@ namespace MeshVolume.Services.Archive
                 : WriteAsync(ZeroBlocks, 0, padding, cancellationToken);
         }
 
-        private async Task WriteAsync(byte[] data, int offset, int count, CancellationToken cancellationToken)
+        private async Task WriteAsync(
+            byte[] data, int offset, int count, CancellationToken cancellationToken)
         {
             await _output.WriteAsync(data, offset, count, cancellationToken).ConfigureAwait(false);
             Position += count;
@@ -610,7 +466,8 @@ namespace MeshVolume.Services.Archive
                 case EntryType.Fifo: return TarFormat.TypeFifo;
                 case EntryType.CharDevice: return TarFormat.TypeCharDevice;
                 case EntryType.BlockDevice: return TarFormat.TypeBlockDevice;
-                default: throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown entry type.");
+                default: throw new ArgumentOutOfRangeException(nameof(type), type,
+                    "Unknown entry type.");
             }
         }
 

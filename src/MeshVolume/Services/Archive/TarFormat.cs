@@ -34,8 +34,8 @@ namespace MeshVolume.Services.Archive
         public const int PrefixOffset = 345;
         public const int PrefixLength = 155;
 
-        // Old GNU sparse header ('S'): four map entries in the header, the "extended" flag
-        // and the logical size; each extension block holds 21 more entries and its own flag.
+        // Old GNU sparse header ('S'): four map entries in the header, then the "extended" flag
+        // and the logical size. Each extension block contains 21 more entries and its own flag.
         public const int GnuSparseOffset = 386;
         public const int GnuSparseEntriesInHeader = 4;
         public const int GnuIsExtendedOffset = 482;
@@ -65,7 +65,9 @@ namespace MeshVolume.Services.Archive
         public const byte TypeGnuVolumeLabel = (byte)'V';
         public const byte TypeGnuMultiVolume = (byte)'M';
 
-        /// <summary>Strict UTF-8 for writing, so a string that cannot be encoded is an error.</summary>
+        /// <summary>
+        /// Strict UTF-8 for writing, so a string that cannot be encoded is an error.
+        /// </summary>
         public static readonly Encoding StrictUtf8 = new UTF8Encoding(false, true);
 
         /// <summary>Lenient UTF-8 for reading: invalid bytes become U+FFFD.</summary>
@@ -84,7 +86,9 @@ namespace MeshVolume.Services.Archive
             Buffer.BlockCopy(PosixMagic, 0, block, MagicOffset, PosixMagic.Length);
         }
 
-        /// <summary>True for the POSIX magic "ustar\0" whose prefix field extends the name.</summary>
+        /// <summary>
+        /// True for the POSIX magic "ustar\0" whose prefix field extends the name.
+        /// </summary>
         public static bool HasPosixMagic(byte[] block)
         {
             for (int i = 0; i < 6; i++)
@@ -135,7 +139,7 @@ namespace MeshVolume.Services.Archive
 
         /// <summary>
         /// Parses an octal field (leading spaces, digits, then NUL or space) or a base-256
-        /// field. Returns false when the field holds anything else.
+        /// field. Returns false for any other content.
         /// </summary>
         public static bool TryParseNumber(byte[] block, int offset, int length, out long value)
         {
@@ -237,7 +241,9 @@ namespace MeshVolume.Services.Archive
             return LenientUtf8.GetString(block, offset, count);
         }
 
-        /// <summary>Sum of the header bytes with the checksum field counted as eight spaces.</summary>
+        /// <summary>
+        /// Sum of the header bytes with the checksum field counted as eight spaces.
+        /// </summary>
         public static long ComputeChecksum(byte[] block, bool signedBytes)
         {
             long sum = 0;
@@ -256,7 +262,9 @@ namespace MeshVolume.Services.Archive
             return sum;
         }
 
-        /// <summary>Stores the checksum as six octal digits, NUL and space, as GNU tar does.</summary>
+        /// <summary>
+        /// Stores the checksum as six octal digits, NUL and space, as GNU tar does.
+        /// </summary>
         public static void WriteChecksum(byte[] block)
         {
             long sum = ComputeChecksum(block, signedBytes: false);

@@ -17,6 +17,8 @@ namespace MeshVolume.Services.Backup
         private readonly BackupManifest _manifest;
         private readonly TarArchiveWriter _tar;
         private readonly TransferProgress _progress;
+        private readonly Dictionary<string, ManifestEntry> _files =
+            new Dictionary<string, ManifestEntry>(StringComparer.Ordinal);
 
         public ManifestRecorder(BackupManifest manifest, TarArchiveWriter tar, TransferProgress progress)
         {
@@ -31,9 +33,21 @@ namespace MeshVolume.Services.Backup
             Stream counted = content == null ? null : new ProgressStream(content, _progress);
             string sha256 = await _tar.WriteEntryAsync(entry, counted, cancellationToken)
                 .ConfigureAwait(false);
-            _manifest.Entries.Add(ToManifestEntry(entry, sha256));
+            ManifestEntry recorded = ToManifestEntry(entry, sha256);
+
+            // A hard link records the content of the file it joins, so a check of the
+            // restored volume can compare it like any file.
+            if (entry.Type == EntryType.HardLink &&
+                _files.TryGetValue(entry.LinkTarget ?? string.Empty, out ManifestEntry target))
+            {
+                recorded.Sha256 = target.Sha256;
+                recorded.Size = target.Size;
+            }
+
+            _manifest.Entries.Add(recorded);
             if (entry.Type == EntryType.File)
             {
+                _files[entry.Path] = recorded;
                 _manifest.FileCount++;
                 _manifest.ContentSize += entry.Size;
                 _progress.AddFile();
@@ -118,6 +132,15 @@ namespace MeshVolume.Services.Backup
         public override int Read(byte[] buffer, int offset, int count)
         {
             int read = _inner.Read(buffer, offset, count);
+            _progress.AddBytes(read);
+            return read;
+        }
+
+        public override async Task<int> ReadAsync(
+            byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            int read = await _inner.ReadAsync(buffer, offset, count, cancellationToken)
+                .ConfigureAwait(false);
             _progress.AddBytes(read);
             return read;
         }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.IO.Pipelines;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
@@ -241,14 +242,24 @@ namespace MeshVolume.Services.Backup
                 manifest.ArchiveName, cancellationToken).ConfigureAwait(false))
             using (var hashing = new HashingStream(archive, leaveOpen: false))
             {
-                using (Stream tar = ArchiveCompression.OpenRead(
-                    hashing, ParseCompression(manifest), leaveOpen: true))
+                try
                 {
-                    entries = host
-                        ? await ExtractOnHostAsync(tar, volume.Mountpoint, request, cancellationToken)
-                            .ConfigureAwait(false)
-                        : await ExtractThroughEngineAsync(tar, volume.Name, request, cancellationToken)
-                            .ConfigureAwait(false);
+                    using (Stream tar = ArchiveCompression.OpenRead(
+                        hashing, ParseCompression(manifest), leaveOpen: true))
+                    {
+                        entries = host
+                            ? await ExtractOnHostAsync(tar, volume.Mountpoint, request, cancellationToken)
+                                .ConfigureAwait(false)
+                            : await ExtractThroughEngineAsync(tar, volume.Name, request, cancellationToken)
+                                .ConfigureAwait(false);
+                    }
+                }
+                catch (Exception ex) when (!(ex is OperationCanceledException))
+                {
+                    // A damaged archive usually fails to decompress before its end; reading the
+                    // rest tells a changed archive from a failure of the target volume.
+                    await ThrowIfArchiveChangedAsync(hashing, manifest, ex).ConfigureAwait(false);
+                    throw;
                 }
 
                 // Reads whatever follows the tar's end blocks, so every byte is hashed.
@@ -311,11 +322,22 @@ namespace MeshVolume.Services.Backup
                 _engine, volumeName, readOnly: false, cancellationToken).ConfigureAwait(false);
             try
             {
-                // The archive already holds volume-relative paths, so the engine extracts it
-                // into the mount point as it is.
-                var counted = new ProgressStream(tar, request.Progress);
-                await helper.ExtractArchiveAsync(counted, cancellationToken).ConfigureAwait(false);
-                return request.Manifest.Entries.Count;
+                // The engine applies a directory entry's mode, owner and time only to folders
+                // it extracts into, never to the extraction folder itself. So every path gets
+                // the mount folder's name in front and the archive is extracted at "/", which
+                // makes the volume root an ordinary entry.
+                var pipe = new Pipe(new PipeOptions(
+                    pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20));
+                Task<long> producer = Task.Run(
+                    () => PrefixEntriesAsync(tar, pipe.Writer, request.Progress, cancellationToken),
+                    cancellationToken);
+                using (Stream input = pipe.Reader.AsStream())
+                {
+                    Task consumer = helper.ExtractArchiveAsync(input, "/", cancellationToken);
+                    await Task.WhenAll(producer, consumer).ConfigureAwait(false);
+                }
+
+                return producer.Result;
             }
             finally
             {
@@ -323,16 +345,85 @@ namespace MeshVolume.Services.Backup
             }
         }
 
-        private static void CheckArchiveHash(BackupManifest manifest, string actual)
+        private static async Task<long> PrefixEntriesAsync(
+            Stream tar, PipeWriter output, TransferProgress progress,
+            CancellationToken cancellationToken)
+        {
+            string prefix = HelperContainer.MountPath.TrimStart('/');
+            long count = 0;
+            try
+            {
+                using (Stream stream = output.AsStream(leaveOpen: true))
+                using (var reader = new TarArchiveReader(tar, leaveOpen: true))
+                using (var writer = new TarArchiveWriter(stream, leaveOpen: true))
+                {
+                    ArchiveEntry entry;
+                    while ((entry = await reader.ReadNextEntryAsync(cancellationToken)
+                        .ConfigureAwait(false)) != null)
+                    {
+                        entry.Path = entry.Path == "." ? prefix : prefix + "/" + entry.Path;
+                        if (entry.Type == EntryType.HardLink)
+                        {
+                            entry.LinkTarget = prefix + "/" + entry.LinkTarget;
+                        }
+
+                        Stream content = entry.Type == EntryType.File
+                            ? new ProgressStream(reader.Content, progress)
+                            : null;
+                        await writer.WriteEntryAsync(entry, content, cancellationToken)
+                            .ConfigureAwait(false);
+                        if (entry.Type == EntryType.File)
+                        {
+                            progress.AddFile();
+                        }
+
+                        count++;
+                    }
+
+                    await writer.FinishAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await output.CompleteAsync().ConfigureAwait(false);
+                return count;
+            }
+            catch (Exception ex)
+            {
+                await output.CompleteAsync(ex).ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        private static void CheckArchiveHash(
+            BackupManifest manifest, string actual, Exception inner = null)
         {
             if (!string.Equals(actual, manifest.ArchiveSha256, StringComparison.OrdinalIgnoreCase))
             {
+                string detail = inner == null ? "" : $" Reading it failed: {inner.GetBaseException().Message}";
                 throw new MeshVolumeException(
                     $"The archive {manifest.ArchiveName} does not match its manifest: its SHA-256 " +
                     $"is {actual}, the manifest records {manifest.ArchiveSha256}. The archive was " +
-                    "changed or damaged after the backup; restore another backup.",
-                    MeshErrors.ArchiveChecksumMismatch, ErrorCategory.InvalidData);
+                    $"changed or damaged after the backup; restore another backup.{detail}",
+                    MeshErrors.ArchiveChecksumMismatch, ErrorCategory.InvalidData, inner);
             }
+        }
+
+        private static async Task ThrowIfArchiveChangedAsync(
+            HashingStream hashing, BackupManifest manifest, Exception failure)
+        {
+            try
+            {
+                using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(30)))
+                {
+                    await hashing.CopyToAsync(Stream.Null, 1 << 20, timeout.Token).ConfigureAwait(false);
+                }
+            }
+            catch (Exception)
+            {
+                // The archive cannot be read to its end: the original failure says more.
+                return;
+            }
+
+            CheckArchiveHash(manifest, hashing.GetSha256Hex(), failure);
         }
 
         private async Task<Exception> FailedAsync(
