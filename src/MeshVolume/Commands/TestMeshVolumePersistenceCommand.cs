@@ -64,10 +64,12 @@ namespace MeshVolume.Commands
                 Warn = message => Post(() => WriteWarning(message)),
             };
 
+            // The engine connects on first use, which must happen on the pipeline thread.
+            var engine = Engine;
             PersistencePlan plan;
             try
             {
-                plan = RunAsync(token => PersistencePlan.CreateAsync(Engine, request, token));
+                plan = RunAsync(token => PersistencePlan.CreateAsync(engine, request, token));
             }
             catch (MeshVolumeException ex)
             {

@@ -31,7 +31,7 @@ namespace MeshVolume.Services.Persistence
         private readonly MeshVolumePersistenceInfo _result;
         private bool _failed;
         private bool _sentinelWritten;
-        private ProbeContainer _probe;
+        private PersistenceProbe _probe;
         private string _containerId;
         private string _mountPath;
         private bool _containerStopped;
@@ -147,14 +147,14 @@ namespace MeshVolume.Services.Persistence
 
         private async Task<string> StartProbeAsync(CancellationToken cancellationToken)
         {
-            IList<string> command = _request.Command ?? ProbeContainer.DefaultCommand.ToList();
-            _probe = await ProbeContainer.CreateAsync(
+            IList<string> command = _request.Command ?? PersistenceProbe.DefaultCommand.ToList();
+            _probe = await PersistenceProbe.CreateAsync(
                 _engine, _request.Image, command, VolumeName, cancellationToken).ConfigureAwait(false);
             _containerId = _probe.Id;
-            _mountPath = ProbeContainer.MountPath;
+            _mountPath = PersistenceProbe.MountPath;
             await _probe.StartAsync(cancellationToken).ConfigureAwait(false);
             return $"Started the probe container '{_probe.Name}' from the image " +
-                $"'{_request.Image}' with the volume at {ProbeContainer.MountPath}, running " +
+                $"'{_request.Image}' with the volume at {PersistenceProbe.MountPath}, running " +
                 $"'{string.Join(" ", command)}'.";
         }
 

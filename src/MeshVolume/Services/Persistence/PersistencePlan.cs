@@ -24,7 +24,7 @@ namespace MeshVolume.Services.Persistence
         /// <summary>Image of the probe container, when ContainerName is null.</summary>
         public string Image { get; set; }
 
-        /// <summary>Long-running program of the probe; <see cref="ProbeContainer.DefaultCommand"/> when null.</summary>
+        /// <summary>Long-running program of the probe; <see cref="PersistenceProbe.DefaultCommand"/> when null.</summary>
         public IList<string> Command { get; set; }
 
         /// <summary>Repository of the backup and restore drill; null for no drill.</summary>
@@ -197,11 +197,11 @@ namespace MeshVolume.Services.Persistence
             if (others.Count > 0)
             {
                 string list = string.Join(", ", others.Select(u => $"{u.Name} ({u.State})"));
-                string named = Container == null ? "" : $" besides '{ContainerName}'";
+                string besides = Container == null ? "" : $" besides '{ContainerName}'";
                 throw new MeshVolumeException(
-                    $"The drill replaces the data of the volume '{Volume.Name}', but container(s) " +
-                    $"{list}{named} use it. Remove them or name the one to restart with " +
-                    "-Container, or add -ScratchCopy to run the drill on a copy.",
+                    $"The drill replaces the data of the volume '{Volume.Name}', but other " +
+                    $"containers{besides} use it: {list}. Remove them or name the one to restart " +
+                    "with -Container, or add -ScratchCopy to run the drill on a copy.",
                     MeshErrors.VolumeInUse, ErrorCategory.ResourceBusy);
             }
 

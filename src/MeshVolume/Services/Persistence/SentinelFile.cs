@@ -93,7 +93,7 @@ namespace MeshVolume.Services.Persistence
                 return null;
             }
 
-            using (var reader = new TarArchiveReader(response.Stream))
+            using (var reader = new TarArchiveReader(new SynchronousReadStream(response.Stream)))
             {
                 ArchiveEntry entry = await reader.ReadNextEntryAsync(cancellationToken).ConfigureAwait(false);
                 if (entry == null || entry.Type != EntryType.File)

@@ -156,33 +156,34 @@ namespace MeshVolume.Services.Verification
             CancellationToken cancellationToken)
         {
             BackupManifest manifest = request.Backup.Manifest;
-            MeshVolumeException cause = FindCause(ex);
+            List<MeshVolumeException> chain = ErrorChain(ex);
+            bool changed = chain.Any(e => e.ErrorId == MeshErrors.ArchiveChecksumMismatch);
+            bool damaged = chain.Any(e => e.ErrorId == MeshErrors.ArchiveCorrupt);
             var mismatches = new List<BackupMismatchInfo>();
-            if (cause.ErrorId != MeshErrors.ArchiveChecksumMismatch &&
-                cause.ErrorId != MeshErrors.ArchiveCorrupt)
+            if (!changed && !damaged)
             {
                 mismatches.Add(new BackupMismatchInfo(
-                    manifest.ArchiveName, "restore failed: " + DescribeCause(cause)));
+                    manifest.ArchiveName, "restore failed: " + DescribeCause(chain.Last())));
                 result.Mismatches = mismatches.ToArray();
                 return;
             }
 
-            if (cause.ErrorId == MeshErrors.ArchiveChecksumMismatch)
+            if (changed)
             {
                 mismatches.Add(new BackupMismatchInfo(
                     manifest.ArchiveName, "archive sha256 differs from the manifest"));
             }
 
-            request.Report?.Invoke($"The restore failed ({cause.ErrorId}); reading the archive " +
-                $"{manifest.ArchiveName} again, without the archive-level checks, to find the " +
-                "entries that differ.");
+            request.Report?.Invoke($"The restore failed ({chain.Last().ErrorId}); reading the " +
+                $"archive {manifest.ArchiveName} again, without the archive-level checks, to find " +
+                "the entries that differ.");
             ManifestCheckResult check = await ManifestCheck.CompareArchiveAsync(
                 request.Repository, manifest, request.Progress, cancellationToken)
                 .ConfigureAwait(false);
             Apply(result, check, mismatches);
             bool entriesDiffer = check.Mismatches.Any(m => m.Path != manifest.ArchiveName);
             result.Note = entriesDiffer
-                ? "The archive does not match its manifest, so the restore stopped; the " +
+                ? "The archive does not match its manifest, so the restore failed; the " +
                   "entries listed were found by reading the archive itself."
                 : "The archive does not match its manifest, but every entry it holds does: " +
                   "the change is outside the entries' data, such as in the tar padding, the " +
@@ -199,18 +200,22 @@ namespace MeshVolume.Services.Verification
         }
 
         /// <summary>
-        /// The error that started a failure: RestoreService wraps the original error into one
-        /// about the target volume, whose advice (run it again with -Force) does not fit here.
+        /// The error and the errors it wraps, outermost first. RestoreService wraps the cause
+        /// into an error about the target volume, whose advice (run it again with -Force) does
+        /// not fit a scratch volume, so the innermost one describes the failure.
         /// </summary>
-        private static MeshVolumeException FindCause(MeshVolumeException ex)
+        private static List<MeshVolumeException> ErrorChain(MeshVolumeException ex)
         {
-            MeshVolumeException cause = ex;
-            while (cause.InnerException is MeshVolumeException inner)
+            var chain = new List<MeshVolumeException>();
+            for (Exception current = ex; current != null; current = current.InnerException)
             {
-                cause = inner;
+                if (current is MeshVolumeException known)
+                {
+                    chain.Add(known);
+                }
             }
 
-            return cause;
+            return chain;
         }
 
         private static string DescribeCause(MeshVolumeException cause)

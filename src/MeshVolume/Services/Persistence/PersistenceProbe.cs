@@ -13,7 +13,7 @@ namespace MeshVolume.Services.Persistence
     /// mounted, so the volume is mounted the way a running application sees it. It has no
     /// network and carries the label meshvolume.probe=1; <see cref="DisposeAsync"/> removes it.
     /// </summary>
-    public sealed class ProbeContainer
+    public sealed class PersistenceProbe
     {
         public const string Label = "meshvolume.probe";
         public const string MountPath = "/meshvolume-probe";
@@ -26,7 +26,7 @@ namespace MeshVolume.Services.Persistence
 
         private readonly DockerEngine _engine;
 
-        private ProbeContainer(DockerEngine engine, string id, string name)
+        private PersistenceProbe(DockerEngine engine, string id, string name)
         {
             _engine = engine;
             Id = id;
@@ -38,7 +38,7 @@ namespace MeshVolume.Services.Persistence
         public string Name { get; }
 
         /// <summary>Creates, without starting, a probe that mounts the volume at /meshvolume-probe.</summary>
-        public static async Task<ProbeContainer> CreateAsync(
+        public static async Task<PersistenceProbe> CreateAsync(
             DockerEngine engine, string image, IList<string> command, string volumeName,
             CancellationToken cancellationToken)
         {
@@ -64,7 +64,7 @@ namespace MeshVolume.Services.Persistence
             };
             CreateContainerResponse created = await engine.Client.Containers
                 .CreateContainerAsync(parameters, cancellationToken).ConfigureAwait(false);
-            return new ProbeContainer(engine, created.ID, name);
+            return new PersistenceProbe(engine, created.ID, name);
         }
 
         /// <summary>Starts the probe and checks that its program keeps running.</summary>
