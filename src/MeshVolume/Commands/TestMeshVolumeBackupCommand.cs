@@ -14,7 +14,7 @@ namespace MeshVolume.Commands
     [OutputType(typeof(bool))]
     public sealed class TestMeshVolumeBackupCommand : RepositoryCmdlet
     {
-        // Mismatches named in the error message; the result object carries all of them.
+        // Mismatches named in the error message. The result object carries all of them.
         private const int MismatchesInMessage = 5;
 
         /// <summary>Volume whose backup to test.</summary>
@@ -23,7 +23,7 @@ namespace MeshVolume.Commands
         [ValidateNotNullOrEmpty]
         public string VolumeName { get; set; }
 
-        /// <summary>Backup id; the newest backup of the volume when omitted.</summary>
+        /// <summary>Backup id, or none for the newest backup of the volume.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         public string Id { get; set; }

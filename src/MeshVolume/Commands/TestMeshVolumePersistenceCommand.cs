@@ -23,7 +23,7 @@ namespace MeshVolume.Commands
         [ArgumentCompleter(typeof(VolumeNameCompleter))]
         public string VolumeName { get; set; }
 
-        /// <summary>Running container that uses the volume; it is restarted.</summary>
+        /// <summary>Running container that uses the volume and is restarted.</summary>
         [Parameter(Mandatory = true, ParameterSetName = ContainerSet)]
         [ValidateNotNullOrEmpty]
         public string Container { get; set; }
@@ -38,7 +38,9 @@ namespace MeshVolume.Commands
         [ValidateNotNullOrEmpty]
         public string[] Command { get; set; }
 
-        /// <summary>Runs the backup and restore drill on a scratch copy, leaving the volume alone.</summary>
+        /// <summary>
+        /// Runs the backup and restore drill on a scratch copy, leaving the volume alone.
+        /// </summary>
         [Parameter]
         public SwitchParameter ScratchCopy { get; set; }
 
@@ -117,9 +119,9 @@ namespace MeshVolume.Commands
         }
 
         /// <summary>
-        /// Asks about the restart check like a Medium-impact change. The cmdlet declares High
-        /// for the drill, and ShouldProcess would then prompt for every check; this asks only
-        /// under -WhatIf, -Confirm, or a $ConfirmPreference of Medium or Low.
+        /// Requests confirmation of the restart check as of a Medium-impact change. The cmdlet
+        /// declares High for the drill, so ShouldProcess alone would prompt for every check.
+        /// This calls it only under -WhatIf, -Confirm, or a $ConfirmPreference of Medium or Low.
         /// </summary>
         private bool ShouldProcessCheck(string target, string action)
         {

@@ -22,7 +22,7 @@ namespace MeshVolume.Model
         /// <summary>Manifest entries compared with the restored volume or the archive.</summary>
         public long EntriesChecked { get; set; }
 
-        /// <summary>Differences found; empty when the test passed.</summary>
+        /// <summary>Differences found, empty when the test passed.</summary>
         public BackupMismatchInfo[] Mismatches { get; set; } = new BackupMismatchInfo[0];
 
         /// <summary>True when the archive's SHA-256 matched the one the manifest records.</summary>
@@ -36,14 +36,16 @@ namespace MeshVolume.Model
 
         /// <summary>
         /// How the scratch volume was written and read back: "host" (its folder) or "engine"
-        /// (the archive API); null when the restore did not get that far.
+        /// (the archive API), or null when the restore did not get that far.
         /// </summary>
         public string DataPath { get; set; }
 
         /// <summary>Attributes compared for each entry.</summary>
         public string[] Compared { get; set; } = new string[0];
 
-        /// <summary>What the test could not check, and why; null when it checked everything.</summary>
+        /// <summary>
+        /// What the test could not check and why, or null when it checked everything.
+        /// </summary>
         public string Note { get; set; }
 
         public TimeSpan Duration { get; set; }

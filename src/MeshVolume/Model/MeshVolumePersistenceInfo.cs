@@ -11,7 +11,9 @@ namespace MeshVolume.Model
         /// <summary>The volume itself was backed up, removed or emptied, and restored.</summary>
         InPlace,
 
-        /// <summary>The backup was restored into a scratch volume; the volume was left alone.</summary>
+        /// <summary>
+        /// The backup was restored into a scratch volume, and the volume was left alone.
+        /// </summary>
         ScratchCopy,
     }
 
@@ -20,16 +22,18 @@ namespace MeshVolume.Model
     {
         public string VolumeName { get; set; }
 
-        /// <summary>Container that was restarted (-Container); null with a probe container.</summary>
+        /// <summary>
+        /// Container that was restarted (-Container), or null with a probe container.
+        /// </summary>
         public string Container { get; set; }
 
-        /// <summary>Image of the probe container (-Image); null with -Container.</summary>
+        /// <summary>Image of the probe container (-Image), or null with -Container.</summary>
         public string ProbeImage { get; set; }
 
         /// <summary>True when every step passed.</summary>
         public bool Passed { get; set; }
 
-        /// <summary>Name of the first step that failed; null when the check passed.</summary>
+        /// <summary>Name of the first step that failed, or null when the check passed.</summary>
         public string FailedStep { get; set; }
 
         /// <summary>The steps in the order they ran.</summary>
@@ -43,10 +47,10 @@ namespace MeshVolume.Model
         /// <summary>True when the sentinel file was removed from the volume afterwards.</summary>
         public bool SentinelRemoved { get; set; }
 
-        /// <summary>Repository of the drill's backup; null without a drill.</summary>
+        /// <summary>Repository of the drill's backup, or null without a drill.</summary>
         public string Repository { get; set; }
 
-        /// <summary>Id of the backup the drill made; it stays in the repository.</summary>
+        /// <summary>Id of the backup the drill made, which stays in the repository.</summary>
         public string BackupId { get; set; }
 
         public TimeSpan Duration { get; set; }

@@ -5,7 +5,9 @@ using Docker.DotNet.Models;
 
 namespace MeshVolume.Services.Persistence
 {
-    /// <summary>A failed check inside a step, such as a sentinel file that did not come back.</summary>
+    /// <summary>
+    /// A failed check inside a step, such as a sentinel file that did not come back.
+    /// </summary>
     public sealed class PersistenceStepException : System.Exception
     {
         public PersistenceStepException(string message)
@@ -38,7 +40,8 @@ namespace MeshVolume.Services.Persistence
         }
 
         /// <summary>Stops a container, giving it the stop timeout it was created with.</summary>
-        public static Task StopAsync(DockerEngine engine, string id, CancellationToken cancellationToken)
+        public static Task StopAsync(
+            DockerEngine engine, string id, CancellationToken cancellationToken)
         {
             return engine.Client.Containers.StopContainerAsync(
                 id, new ContainerStopParameters(), cancellationToken);
@@ -64,7 +67,8 @@ namespace MeshVolume.Services.Persistence
             using (var stream = await engine.Client.Exec.StartContainerExecAsync(
                 exec.ID, new ContainerExecStartParameters(), cancellationToken).ConfigureAwait(false))
             {
-                (_, stderr) = await stream.ReadOutputToEndAsync(cancellationToken).ConfigureAwait(false);
+                (_, stderr) = await stream.ReadOutputToEndAsync(cancellationToken)
+                    .ConfigureAwait(false);
             }
 
             ContainerExecInspectResponse result = await engine.Client.Exec

@@ -15,8 +15,8 @@ namespace MeshVolume.Services.Persistence
     /// <summary>
     /// Runs one persistence check: writes a sentinel file, restarts the container, reads the
     /// file back, and optionally backs the volume up, replaces it from the backup and checks
-    /// again. Each step is recorded; the first failed step ends the run, and the sentinel
-    /// file, probe containers and scratch volumes are cleaned up however it ends.
+    /// again. Each step is recorded, and the first failed step ends the run. The sentinel
+    /// file, probe containers and scratch volumes are cleaned up however the run ends.
     /// </summary>
     public sealed partial class PersistenceCheck
     {
@@ -101,7 +101,8 @@ namespace MeshVolume.Services.Persistence
                     .ConfigureAwait(false);
             }
 
-            await StepAsync("Write sentinel", WriteSentinelAsync, cancellationToken).ConfigureAwait(false);
+            await StepAsync("Write sentinel", WriteSentinelAsync, cancellationToken)
+                .ConfigureAwait(false);
             await StepAsync(UsesProbe ? "Restart probe container" : "Restart container",
                 RestartAsync, cancellationToken).ConfigureAwait(false);
             await StepAsync("Read sentinel",
@@ -111,11 +112,12 @@ namespace MeshVolume.Services.Persistence
 
         /// <summary>
         /// Runs one step unless an earlier one failed, and records it. Any error fails the
-        /// step rather than the run, so the verdict names where the check stopped; the
+        /// step rather than the run, so the verdict names where the check stopped, and the
         /// error's message becomes the step's detail. Cancellation ends the run.
         /// </summary>
         private async Task StepAsync(
-            string name, Func<CancellationToken, Task<string>> action, CancellationToken cancellationToken)
+            string name, Func<CancellationToken, Task<string>> action,
+            CancellationToken cancellationToken)
         {
             if (_failed)
             {
@@ -149,7 +151,8 @@ namespace MeshVolume.Services.Persistence
         {
             IList<string> command = _request.Command ?? PersistenceProbe.DefaultCommand.ToList();
             _probe = await PersistenceProbe.CreateAsync(
-                _engine, _request.Image, command, VolumeName, cancellationToken).ConfigureAwait(false);
+                _engine, _request.Image, command, VolumeName, cancellationToken)
+                    .ConfigureAwait(false);
             _containerId = _probe.Id;
             _mountPath = PersistenceProbe.MountPath;
             await _probe.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -190,7 +193,8 @@ namespace MeshVolume.Services.Persistence
 
         private async Task<string> ReadSentinelAsync(string when, CancellationToken cancellationToken)
         {
-            byte[] found = await _sentinel.ReadAsync(_engine, _containerId, _mountPath, cancellationToken)
+            byte[] found = await _sentinel
+                .ReadAsync(_engine, _containerId, _mountPath, cancellationToken)
                 .ConfigureAwait(false);
             return CheckSentinel(found, _sentinel.PathIn(_mountPath), when);
         }
@@ -294,7 +298,8 @@ namespace MeshVolume.Services.Persistence
 
         private async Task RemoveScratchAsync()
         {
-            string failure = await ScratchVolume.TryRemoveAsync(_volumes, _scratch).ConfigureAwait(false);
+            string failure = await ScratchVolume.TryRemoveAsync(_volumes, _scratch)
+                .ConfigureAwait(false);
             if (failure != null)
             {
                 _request.Warn?.Invoke($"The scratch volume '{_scratch}' could not be removed: " +

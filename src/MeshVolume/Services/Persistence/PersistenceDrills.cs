@@ -20,10 +20,12 @@ namespace MeshVolume.Services.Persistence
         private async Task DrillWithProbeAsync(CancellationToken cancellationToken)
         {
             await StepAsync("Back up volume", BackupAsync, cancellationToken).ConfigureAwait(false);
-            await StepAsync("Remove volume", RemoveVolumeAsync, cancellationToken).ConfigureAwait(false);
+            await StepAsync("Remove volume", RemoveVolumeAsync, cancellationToken)
+                .ConfigureAwait(false);
             await StepAsync("Restore volume", token => RestoreAsync(false, token), cancellationToken)
                 .ConfigureAwait(false);
-            await StepAsync("Compare with manifest", CompareAsync, cancellationToken).ConfigureAwait(false);
+            await StepAsync("Compare with manifest", CompareAsync, cancellationToken)
+                .ConfigureAwait(false);
             await StepAsync("Start probe container", StartProbeAsync, cancellationToken)
                 .ConfigureAwait(false);
             await StepAsync("Read sentinel after restore",
@@ -40,18 +42,24 @@ namespace MeshVolume.Services.Persistence
         /// </summary>
         private async Task DrillWithContainerAsync(CancellationToken cancellationToken)
         {
-            await StepAsync("Stop container", StopContainerAsync, cancellationToken).ConfigureAwait(false);
+            await StepAsync("Stop container", StopContainerAsync, cancellationToken)
+                .ConfigureAwait(false);
             await StepAsync("Back up volume", BackupAsync, cancellationToken).ConfigureAwait(false);
             await StepAsync("Clear and restore volume", token => RestoreAsync(true, token),
                 cancellationToken).ConfigureAwait(false);
-            await StepAsync("Compare with manifest", CompareAsync, cancellationToken).ConfigureAwait(false);
-            await StepAsync("Start container", StartContainerAsync, cancellationToken).ConfigureAwait(false);
+            await StepAsync("Compare with manifest", CompareAsync, cancellationToken)
+                .ConfigureAwait(false);
+            await StepAsync("Start container", StartContainerAsync, cancellationToken)
+                .ConfigureAwait(false);
             await StepAsync("Read sentinel after restore",
                 token => ReadSentinelAsync("after the restore", token), cancellationToken)
                 .ConfigureAwait(false);
         }
 
-        /// <summary>The same drill on a scratch volume restored from the backup; the volume stays as it is.</summary>
+        /// <summary>
+        /// Runs the drill on a scratch volume restored from the backup, leaving the volume as it
+        /// is.
+        /// </summary>
         private async Task DrillOnScratchCopyAsync(CancellationToken cancellationToken)
         {
             await StepAsync("Back up volume", BackupAsync, cancellationToken).ConfigureAwait(false);
@@ -64,13 +72,15 @@ namespace MeshVolume.Services.Persistence
         private async Task<string> StopContainerAsync(CancellationToken cancellationToken)
         {
             _containerStopped = true;
-            await ContainerStates.StopAsync(_engine, _containerId, cancellationToken).ConfigureAwait(false);
+            await ContainerStates.StopAsync(_engine, _containerId, cancellationToken)
+                .ConfigureAwait(false);
             return $"Stopped the container '{_plan.ContainerName}' for a consistent backup.";
         }
 
         private async Task<string> StartContainerAsync(CancellationToken cancellationToken)
         {
-            await ContainerStates.StartAsync(_engine, _containerId, _plan.ContainerName, cancellationToken)
+            await ContainerStates
+                .StartAsync(_engine, _containerId, _plan.ContainerName, cancellationToken)
                 .ConfigureAwait(false);
             _containerStopped = false;
             return $"Started the container '{_plan.ContainerName}' on the restored volume.";
@@ -90,7 +100,8 @@ namespace MeshVolume.Services.Persistence
                 .ConfigureAwait(false);
             _result.BackupId = _manifest.Id;
             return $"Backed up the volume to {_request.Repository.Location} as {_manifest.Id}: " +
-                $"{_manifest.FileCount:N0} files, {TransferProgress.FormatBytes(_manifest.ContentSize)}. " +
+                $"{_manifest.FileCount:N0} files, " +
+                $"{TransferProgress.FormatBytes(_manifest.ContentSize)}. " +
                 $"The backup stays there, tagged '{BackupTag}'.";
         }
 
@@ -110,7 +121,8 @@ namespace MeshVolume.Services.Persistence
             return $"Removed the probe container '{probeName}' and the volume '{VolumeName}'.";
         }
 
-        private async Task<string> RestoreAsync(bool replaceContents, CancellationToken cancellationToken)
+        private async Task<string> RestoreAsync(
+            bool replaceContents, CancellationToken cancellationToken)
         {
             // From here a failure can leave the volume with part of the backup: the container
             // stays stopped until the comparison shows that the volume is whole.

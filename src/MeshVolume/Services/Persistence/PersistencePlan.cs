@@ -13,27 +13,30 @@ using MeshVolume.Services.Repository;
 
 namespace MeshVolume.Services.Persistence
 {
-    /// <summary>What Test-MeshVolumePersistence asks for one volume.</summary>
+    /// <summary>The request of Test-MeshVolumePersistence for one volume.</summary>
     public sealed class PersistenceRequest
     {
         public string VolumeName { get; set; }
 
-        /// <summary>Running container to restart; null to use a probe container.</summary>
+        /// <summary>Running container to restart, or null to use a probe container.</summary>
         public string ContainerName { get; set; }
 
         /// <summary>Image of the probe container, when ContainerName is null.</summary>
         public string Image { get; set; }
 
-        /// <summary>Long-running program of the probe; <see cref="PersistenceProbe.DefaultCommand"/> when null.</summary>
+        /// <summary>
+        /// Long-running program of the probe, or null for <see
+        /// cref="PersistenceProbe.DefaultCommand"/>.
+        /// </summary>
         public IList<string> Command { get; set; }
 
-        /// <summary>Repository of the backup and restore drill; null for no drill.</summary>
+        /// <summary>Repository of the backup and restore drill, or null for no drill.</summary>
         public IBackupRepository Repository { get; set; }
 
         /// <summary>Runs the drill on a scratch copy, leaving the volume alone.</summary>
         public bool ScratchCopy { get; set; }
 
-        /// <summary>Receives verbose lines; may be called from any thread.</summary>
+        /// <summary>Receives verbose lines, from any thread.</summary>
         public Action<string> Report { get; set; }
 
         /// <summary>Receives warnings, such as a sentinel file that could not be removed.</summary>
@@ -50,18 +53,22 @@ namespace MeshVolume.Services.Persistence
 
         internal VolumeResponse Volume { get; set; }
 
-        /// <summary>The named container; null when a probe container is used.</summary>
+        /// <summary>The named container, or null when a probe container is used.</summary>
         internal ContainerInspectResponse Container { get; set; }
 
         /// <summary>Where the named container mounts the volume.</summary>
         internal string ContainerMountPath { get; set; }
 
-        /// <summary>The drill to run; the cmdlet sets None when the user declines the in-place one.</summary>
+        /// <summary>
+        /// The drill to run. The cmdlet sets None when the user declines the in-place drill.
+        /// </summary>
         public PersistenceDrill Drill { get; set; }
 
         internal string ContainerName => Container?.Name?.TrimStart('/');
 
-        /// <summary>The restart check (and a scratch-copy drill) in words, for ShouldProcess.</summary>
+        /// <summary>
+        /// The restart check (and a scratch-copy drill) in words, for ShouldProcess.
+        /// </summary>
         public string DescribeCheck()
         {
             string check = Container != null
@@ -92,8 +99,8 @@ namespace MeshVolume.Services.Persistence
 
         /// <summary>
         /// Checks that the volume, the container or image, and for an in-place drill the
-        /// volume's users, allow the check; throws a <see cref="MeshVolumeException"/> naming
-        /// what is wrong otherwise.
+        /// volume's users, allow the check. Throws a <see cref="MeshVolumeException"/> that
+        /// names what is wrong otherwise.
         /// </summary>
         public static async Task<PersistencePlan> CreateAsync(
             DockerEngine engine, PersistenceRequest request, CancellationToken cancellationToken)
@@ -115,12 +122,14 @@ namespace MeshVolume.Services.Persistence
             }
             else
             {
-                await CheckImageAsync(engine, request.Image, cancellationToken).ConfigureAwait(false);
+                await CheckImageAsync(engine, request.Image, cancellationToken)
+                    .ConfigureAwait(false);
             }
 
             if (plan.Drill == PersistenceDrill.InPlace)
             {
-                await plan.CheckInPlaceDrillAsync(engine, volumes, cancellationToken).ConfigureAwait(false);
+                await plan.CheckInPlaceDrillAsync(engine, volumes, cancellationToken)
+                    .ConfigureAwait(false);
             }
 
             return plan;
@@ -131,7 +140,8 @@ namespace MeshVolume.Services.Persistence
             string name = Request.ContainerName;
             try
             {
-                Container = await engine.Client.Containers.InspectContainerAsync(name, cancellationToken)
+                Container = await engine.Client.Containers
+                    .InspectContainerAsync(name, cancellationToken)
                     .ConfigureAwait(false);
             }
             catch (DockerApiException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
@@ -176,7 +186,8 @@ namespace MeshVolume.Services.Persistence
         {
             try
             {
-                await engine.Client.Images.InspectImageAsync(image, cancellationToken).ConfigureAwait(false);
+                await engine.Client.Images.InspectImageAsync(image, cancellationToken)
+                    .ConfigureAwait(false);
             }
             catch (DockerApiException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
             {
@@ -193,7 +204,9 @@ namespace MeshVolume.Services.Persistence
             DockerEngine engine, VolumeService volumes, CancellationToken cancellationToken)
         {
             var users = await volumes.GetVolumeUsersAsync(cancellationToken).ConfigureAwait(false);
-            var others = users[Volume.Name].Where(u => Container == null || u.Id != Container.ID).ToList();
+            var others = users[Volume.Name]
+                .Where(u => Container == null || u.Id != Container.ID)
+                .ToList();
             if (others.Count > 0)
             {
                 string list = string.Join(", ", others.Select(u => $"{u.Name} ({u.State})"));

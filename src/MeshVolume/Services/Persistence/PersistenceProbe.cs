@@ -10,15 +10,17 @@ namespace MeshVolume.Services.Persistence
 {
     /// <summary>
     /// A container made from the user's image that runs an idle program with the volume
-    /// mounted, so the volume is mounted the way a running application sees it. It has no
-    /// network and carries the label meshvolume.probe=1; <see cref="DisposeAsync"/> removes it.
+    /// mounted, so the volume is mounted as for a running application. It has no network and
+    /// carries the label meshvolume.probe=1, and <see cref="TryDisposeAsync"/> removes it.
     /// </summary>
     public sealed class PersistenceProbe
     {
         public const string Label = "meshvolume.probe";
         public const string MountPath = "/meshvolume-probe";
 
-        /// <summary>Program the probe runs when -Command is not given: busybox, Debian and Alpine have it.</summary>
+        /// <summary>
+        /// Program the probe runs when -Command is not given: busybox, Debian and Alpine have it.
+        /// </summary>
         public static readonly IReadOnlyList<string> DefaultCommand = new[] { "sleep", "86400" };
 
         // The idle program gets no stop signal handler, so the engine kills it after this wait.
@@ -37,7 +39,9 @@ namespace MeshVolume.Services.Persistence
 
         public string Name { get; }
 
-        /// <summary>Creates, without starting, a probe that mounts the volume at /meshvolume-probe.</summary>
+        /// <summary>
+        /// Creates, without starting, a probe that mounts the volume at /meshvolume-probe.
+        /// </summary>
         public static async Task<PersistenceProbe> CreateAsync(
             DockerEngine engine, string image, IList<string> command, string volumeName,
             CancellationToken cancellationToken)
@@ -70,7 +74,8 @@ namespace MeshVolume.Services.Persistence
         /// <summary>Starts the probe and checks that its program keeps running.</summary>
         public async Task StartAsync(CancellationToken cancellationToken)
         {
-            await ContainerStates.StartAsync(_engine, Id, Name, cancellationToken).ConfigureAwait(false);
+            await ContainerStates.StartAsync(_engine, Id, Name, cancellationToken)
+                .ConfigureAwait(false);
         }
 
         public async Task StopAsync(CancellationToken cancellationToken)
@@ -80,7 +85,9 @@ namespace MeshVolume.Services.Persistence
                 cancellationToken).ConfigureAwait(false);
         }
 
-        /// <summary>Removes the probe; returns null, or the reason it could not be removed.</summary>
+        /// <summary>
+        /// Removes the probe and returns null, or the reason it could not be removed.
+        /// </summary>
         public async Task<string> TryDisposeAsync()
         {
             try

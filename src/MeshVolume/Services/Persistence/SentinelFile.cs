@@ -33,15 +33,21 @@ namespace MeshVolume.Services.Persistence
             }
         }
 
-        /// <summary>File name at the volume root, such as .meshvolume-sentinel-0123456789abcdef.</summary>
+        /// <summary>
+        /// File name at the volume root, such as .meshvolume-sentinel-0123456789abcdef.
+        /// </summary>
         public string Name { get; }
 
         public byte[] Content { get; }
 
-        /// <summary>Path of the file inside a container that mounts the volume at mountPath.</summary>
+        /// <summary>
+        /// Path of the file inside a container that mounts the volume at mountPath.
+        /// </summary>
         public string PathIn(string mountPath) => mountPath.TrimEnd('/') + "/" + Name;
 
-        /// <summary>Writes the file into the volume mounted at mountPath in the container.</summary>
+        /// <summary>
+        /// Writes the file into the volume mounted at mountPath in the container.
+        /// </summary>
         public async Task WriteAsync(
             DockerEngine engine, string containerId, string mountPath,
             CancellationToken cancellationToken)
@@ -73,10 +79,10 @@ namespace MeshVolume.Services.Persistence
         }
 
         /// <summary>
-        /// Reads the file back from the volume mounted at mountPath in the container; returns
-        /// null when it is missing.
+        /// Reads the file back from the volume mounted at mountPath in the container, or
+        /// returns null when it is missing.
         /// </summary>
-        /// <exception cref="PersistenceStepException">The path holds something else than a file.</exception>
+        /// <exception cref="PersistenceStepException">The path is not a regular file.</exception>
         public async Task<byte[]> ReadAsync(
             DockerEngine engine, string containerId, string mountPath,
             CancellationToken cancellationToken)
@@ -95,12 +101,14 @@ namespace MeshVolume.Services.Persistence
 
             using (var reader = new TarArchiveReader(new SynchronousReadStream(response.Stream)))
             {
-                ArchiveEntry entry = await reader.ReadNextEntryAsync(cancellationToken).ConfigureAwait(false);
+                ArchiveEntry entry = await reader.ReadNextEntryAsync(cancellationToken)
+                    .ConfigureAwait(false);
                 if (entry == null || entry.Type != EntryType.File)
                 {
                     throw new PersistenceStepException(
                         $"{PathIn(mountPath)} is not the sentinel file any more: the engine " +
-                        $"returned {(entry == null ? "an empty archive" : "a " + EntryTypes.ToName(entry.Type))}.");
+                        "returned " + (entry == null ? "an empty archive"
+                            : "a " + EntryTypes.ToName(entry.Type)) + ".");
                 }
 
                 // One byte more than expected is enough to tell that the file grew.
@@ -118,7 +126,9 @@ namespace MeshVolume.Services.Persistence
             }
         }
 
-        /// <summary>Returns null when the content read back is the sentinel's, else what differs.</summary>
+        /// <summary>
+        /// Returns null when the content read back is the sentinel's, else what differs.
+        /// </summary>
         public string Describe(byte[] found)
         {
             if (found == null)

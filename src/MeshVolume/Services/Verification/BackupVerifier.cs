@@ -13,7 +13,7 @@ using MeshVolume.Services.Repository;
 
 namespace MeshVolume.Services.Verification
 {
-    /// <summary>What Test-MeshVolumeBackup asks of the verifier for one backup.</summary>
+    /// <summary>The request of Test-MeshVolumeBackup to the verifier for one backup.</summary>
     public sealed class VerificationRequest
     {
         public MeshVolumeBackupInfo Backup { get; set; }
@@ -26,16 +26,20 @@ namespace MeshVolume.Services.Verification
         /// <summary>Leaves the scratch volume in place for a look.</summary>
         public bool KeepScratchVolume { get; set; }
 
-        /// <summary>Name of the scratch volume; a new meshvolume-verify-VOLUME-RANDOM name when null.</summary>
+        /// <summary>
+        /// Name of the scratch volume, or null for a new meshvolume-verify-VOLUME-RANDOM name.
+        /// </summary>
         public string ScratchVolumeName { get; set; }
 
         /// <summary>Counters of both passes: the restore, then the reading back.</summary>
         public TransferProgress Progress { get; set; } = new TransferProgress();
 
-        /// <summary>Receives verbose lines; may be called from any thread.</summary>
+        /// <summary>Receives verbose lines, from any thread.</summary>
         public Action<string> Report { get; set; }
 
-        /// <summary>Receives warnings, such as a scratch volume that could not be removed.</summary>
+        /// <summary>
+        /// Receives warnings, such as a scratch volume that could not be removed.
+        /// </summary>
         public Action<string> Warn { get; set; }
     }
 
@@ -56,9 +60,9 @@ namespace MeshVolume.Services.Verification
         }
 
         /// <summary>
-        /// Returns the verdict. A backup that does not restore, or differs from its manifest,
-        /// is a failed verdict; a failure of the engine around it, such as a scratch volume
-        /// that cannot be created, is thrown as a <see cref="MeshVolumeException"/>.
+        /// Tests the backup and returns the verdict. A backup that does not restore, or differs
+        /// from its manifest, is a failed verdict. A failure of the engine around it, such as a
+        /// scratch volume that cannot be created, is thrown as a <see cref="MeshVolumeException"/>.
         /// </summary>
         public async Task<MeshVolumeBackupTestInfo> VerifyAsync(
             VerificationRequest request, CancellationToken cancellationToken)
@@ -125,7 +129,8 @@ namespace MeshVolume.Services.Verification
             RestoreOutcome outcome;
             try
             {
-                outcome = await new RestoreService(_engine).RestoreAsync(restoreRequest, cancellationToken)
+                outcome = await new RestoreService(_engine)
+                    .RestoreAsync(restoreRequest, cancellationToken)
                     .ConfigureAwait(false);
             }
             catch (MeshVolumeException ex) when (ex.ErrorId != MeshErrors.OperationCancelled)
@@ -221,11 +226,15 @@ namespace MeshVolume.Services.Verification
         private static string DescribeCause(MeshVolumeException cause)
         {
             bool wrapsForeign = cause.InnerException != null &&
-                (cause.ErrorId == MeshErrors.RestoreIncomplete || cause.ErrorId == MeshErrors.RestoreFailed);
+                (cause.ErrorId == MeshErrors.RestoreIncomplete ||
+                 cause.ErrorId == MeshErrors.RestoreFailed);
             return wrapsForeign ? cause.InnerException.GetBaseException().Message : cause.Message;
         }
 
-        /// <summary>Removes the scratch volume unless asked to keep it; true when it is gone.</summary>
+        /// <summary>
+        /// Removes the scratch volume unless KeepScratchVolume is set, and returns true when it is
+        /// gone.
+        /// </summary>
         private async Task<bool> TryRemoveScratchAsync(VerificationRequest request, string scratch)
         {
             if (request.KeepScratchVolume)
@@ -235,7 +244,8 @@ namespace MeshVolume.Services.Verification
                 return false;
             }
 
-            string failure = await ScratchVolume.TryRemoveAsync(_volumes, scratch).ConfigureAwait(false);
+            string failure = await ScratchVolume.TryRemoveAsync(_volumes, scratch)
+                .ConfigureAwait(false);
             if (failure != null)
             {
                 request.Warn?.Invoke($"The scratch volume '{scratch}' could not be removed: " +

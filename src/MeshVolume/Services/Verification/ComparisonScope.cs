@@ -8,7 +8,9 @@ namespace MeshVolume.Services.Verification
     /// </summary>
     public sealed class ComparisonScope
     {
-        /// <summary>Everything the manifest records: the volume's folder, or the archive itself.</summary>
+        /// <summary>
+        /// Everything the manifest records: the volume's folder, or the archive itself.
+        /// </summary>
         public static readonly ComparisonScope Full = new ComparisonScope(true, true, true, null);
 
         /// <summary>
@@ -38,7 +40,7 @@ namespace MeshVolume.Services.Verification
         /// <summary>True when a sparse file must come back sparse.</summary>
         public bool SparseHoles { get; }
 
-        /// <summary>What is not compared and why; null when everything is.</summary>
+        /// <summary>What is not compared and why, or null when everything is.</summary>
         public string Note { get; }
 
         /// <summary>Names of the compared attributes, for the result object.</summary>

@@ -18,7 +18,9 @@ namespace MeshVolume.Services.Verification
         public ComparisonScope Scope { get; set; }
     }
 
-    /// <summary>Compares a volume's contents, or a backup's archive, with the backup's manifest.</summary>
+    /// <summary>
+    /// Compares a volume's contents, or a backup's archive, with the backup's manifest.
+    /// </summary>
     public static class ManifestCheck
     {
         /// <summary>

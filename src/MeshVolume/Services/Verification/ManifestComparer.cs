@@ -11,9 +11,9 @@ namespace MeshVolume.Services.Verification
     /// a backup's manifest, and lists every difference.
     /// </summary>
     /// <remarks>
-    /// Hard links are compared as groups, so a different walk order, which can make another
-    /// path of the group the one stored with the content, is no difference: a path must be a
-    /// regular file in both, share the content of its group, and be linked to the same paths.
+    /// Hard links are compared as groups, because another walk order can store the content
+    /// under another path of the group. So a path must be a regular file in both, share the
+    /// content of its group, and be linked to the same paths.
     /// </remarks>
     public sealed class ManifestComparer
     {
@@ -43,7 +43,7 @@ namespace MeshVolume.Services.Verification
         /// <summary>Manifest entries found and compared so far.</summary>
         public long EntriesChecked => _seen.Count;
 
-        /// <summary>Compares one entry that was found; call once per path.</summary>
+        /// <summary>Compares one entry that was found. Call it once per path.</summary>
         public void Add(ManifestEntry actual)
         {
             if (IsFileKind(actual.Type))
@@ -181,7 +181,8 @@ namespace MeshVolume.Services.Verification
         {
             expected = expected ?? new Dictionary<string, string>();
             actual = actual ?? new Dictionary<string, string>();
-            foreach (KeyValuePair<string, string> pair in expected.OrderBy(p => p.Key, StringComparer.Ordinal))
+            var sorted = expected.OrderBy(p => p.Key, StringComparer.Ordinal);
+            foreach (KeyValuePair<string, string> pair in sorted)
             {
                 if (!actual.TryGetValue(pair.Key, out string value))
                 {
@@ -227,7 +228,9 @@ namespace MeshVolume.Services.Verification
             }
         }
 
-        /// <summary>The manifest entry that holds the content of a path's hard link group.</summary>
+        /// <summary>
+        /// Returns the manifest entry that stores the content of a path's hard link group.
+        /// </summary>
         private ManifestEntry ResolveExpected(string path)
         {
             return Resolve(_expected, path);
@@ -282,7 +285,9 @@ namespace MeshVolume.Services.Verification
             return seconds * 1_000_000_000L;
         }
 
-        /// <summary>Formats nanoseconds since 1970 as UTC ISO 8601 with nine fraction digits.</summary>
+        /// <summary>
+        /// Formats nanoseconds since 1970 as UTC ISO 8601 with nine fraction digits.
+        /// </summary>
         private static string FormatTime(long nanoseconds)
         {
             long seconds = FloorSeconds(nanoseconds) / 1_000_000_000L;
@@ -290,7 +295,9 @@ namespace MeshVolume.Services.Verification
             try
             {
                 DateTimeOffset time = DateTimeOffset.FromUnixTimeSeconds(seconds);
-                return time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture) +
+                string whole = time.UtcDateTime.ToString(
+                    "yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
+                return whole +
                     "." + fraction.ToString("D9", CultureInfo.InvariantCulture) + "Z";
             }
             catch (ArgumentOutOfRangeException)

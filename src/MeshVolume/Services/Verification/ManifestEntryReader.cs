@@ -56,7 +56,8 @@ namespace MeshVolume.Services.Verification
                 engine, volumeName, readOnly: true, cancellationToken).ConfigureAwait(false);
             try
             {
-                using (Stream tar = await helper.GetArchiveAsync(cancellationToken).ConfigureAwait(false))
+                using (Stream tar = await helper.GetArchiveAsync(cancellationToken)
+                    .ConfigureAwait(false))
                 {
                     await ReadTarAsync(tar, add, progress, cancellationToken).ConfigureAwait(false);
                 }
@@ -76,7 +77,8 @@ namespace MeshVolume.Services.Verification
             IBackupRepository repository, BackupManifest manifest, Action<ManifestEntry> add,
             TransferProgress progress, CancellationToken cancellationToken)
         {
-            if (!ArchiveCompression.TryParseManifestName(manifest.Compression, out CompressionMethod method))
+            if (!ArchiveCompression.TryParseManifestName(
+                manifest.Compression, out CompressionMethod method))
             {
                 throw new MeshVolumeException(
                     $"The backup {manifest.Id} of '{manifest.VolumeName}' uses the compression " +
@@ -84,7 +86,8 @@ namespace MeshVolume.Services.Verification
                     MeshErrors.ManifestInvalid, ErrorCategory.InvalidData);
             }
 
-            using (Stream archive = await repository.OpenReadAsync(manifest.ArchiveName, cancellationToken)
+            using (Stream archive = await repository
+                .OpenReadAsync(manifest.ArchiveName, cancellationToken)
                 .ConfigureAwait(false))
             using (Stream tar = ArchiveCompression.OpenRead(archive, method, leaveOpen: true))
             {
@@ -120,7 +123,8 @@ namespace MeshVolume.Services.Verification
         private static async Task<string> HashAsync(
             Stream content, TransferProgress progress, CancellationToken cancellationToken)
         {
-            using (var hashing = new HashingStream(new ProgressStream(content, progress), leaveOpen: true))
+            var counted = new ProgressStream(content, progress);
+            using (var hashing = new HashingStream(counted, leaveOpen: true))
             {
                 await hashing.CopyToAsync(Stream.Null, CopyBufferSize, cancellationToken)
                     .ConfigureAwait(false);

@@ -47,8 +47,8 @@ namespace MeshVolume.Services.Verification
         }
 
         /// <summary>
-        /// Removes a scratch volume; returns null when it is gone (or never existed), or the
-        /// reason it could not be removed. It runs in cleanup paths, so it uses its own
+        /// Removes a scratch volume and returns null when it is gone (or never existed), else
+        /// the reason it could not be removed. It runs in cleanup paths, so it uses its own
         /// timeout rather than the caller's token.
         /// </summary>
         public static async Task<string> TryRemoveAsync(VolumeService volumes, string name)
