@@ -60,9 +60,10 @@ namespace MeshVolume.Services.Verification
         }
 
         /// <summary>
-        /// Tests the backup and returns the verdict. A backup that does not restore, or differs
-        /// from its manifest, is a failed verdict. A failure of the engine around it, such as a
-        /// scratch volume that cannot be created, is thrown as a <see cref="MeshVolumeException"/>.
+        /// Tests the backup and returns the verdict. A backup that does not restore, for any
+        /// reason, or differs from its manifest is a failed verdict. A failure around the
+        /// restore, such as a scratch volume that cannot be created or read back, is thrown as
+        /// a <see cref="MeshVolumeException"/>.
         /// </summary>
         public async Task<MeshVolumeBackupTestInfo> VerifyAsync(
             VerificationRequest request, CancellationToken cancellationToken)
@@ -81,10 +82,14 @@ namespace MeshVolume.Services.Verification
             };
 
             request.Report?.Invoke($"Creating the scratch volume '{scratch}' on {_engine.Name}.");
-            await ScratchVolume.CreateAsync(_volumes, scratch, manifest, cancellationToken)
+            VolumeResponse created = await ScratchVolume
+                .CreateAsync(_volumes, scratch, manifest, cancellationToken)
                 .ConfigureAwait(false);
             try
             {
+                // Throws for -DataPath Host where the folder cannot be used: a usage error
+                // rather than a verdict on the backup.
+                VolumePaths.UseHostPath(_engine, created, request.DataPath);
                 await RestoreAndCompareAsync(request, scratch, result, cancellationToken)
                     .ConfigureAwait(false);
             }
@@ -135,6 +140,8 @@ namespace MeshVolume.Services.Verification
             }
             catch (MeshVolumeException ex) when (ex.ErrorId != MeshErrors.OperationCancelled)
             {
+                // Any failure of the restore fails the verdict, even one of the engine: the
+                // backup was not shown to restore.
                 await RecordRestoreFailureAsync(request, result, ex, cancellationToken)
                     .ConfigureAwait(false);
                 return;
