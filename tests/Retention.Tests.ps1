@@ -7,8 +7,8 @@ BeforeDiscovery {
     $resticVersion = if (Get-Command restic -ErrorAction SilentlyContinue) {
         (& restic version) -join ' '
     }
-    # Restic 0.17 changed the counted rules (it also keeps the oldest snapshot while counts
-    # are left), so only 0.14 is a valid reference.
+    # Later restic versions also keep the oldest snapshot while a count is left, so only
+    # 0.14 is the reference.
     $script:skipRestic = $resticVersion -notmatch '^restic 0\.14\.'
 }
 
@@ -34,6 +34,26 @@ BeforeAll {
 
     function New-Candidate([string] $Id, [string] $Utc, [string[]] $Tags = @()) {
         [MeshVolume.Services.Retention.RetentionCandidate]::new($Id, (ConvertTo-Utc $Utc), $Tags)
+    }
+
+    # Property names are those of RetentionPolicy; KeepWithin takes text such as '2w3d'.
+    function New-Policy([hashtable] $Rules) {
+        [MeshVolume.Services.Retention.RetentionPolicy]$Rules
+    }
+
+    function ConvertTo-Duration([string] $Text) {
+        [MeshVolume.Services.Retention.RetentionDuration]::Parse($Text)
+    }
+
+    function Invoke-Policy {
+        param(
+            [hashtable] $Rules,
+            [object[]] $Backups,
+            [string] $Zone = 'UTC',
+            [string] $Now = '2026-12-04 12:00'
+        )
+        $candidates = [MeshVolume.Services.Retention.RetentionCandidate[]]$Backups
+        (New-Policy $Rules).Evaluate($candidates, (Get-Zone $Zone), (ConvertTo-Utc $Now))
     }
 
     function Get-Zone([string] $Id) { [TimeZoneInfo]::FindSystemTimeZoneById($Id) }
@@ -101,7 +121,8 @@ BeforeAll {
         }
 
         $json = Invoke-Restic $repository $TimeZone @('snapshots', '--json')
-        $candidates = foreach ($snapshot in (($json -join "`n") | ConvertFrom-Json -DateKind String)) {
+        $snapshots = ($json -join "`n") | ConvertFrom-Json -DateKind String
+        $candidates = foreach ($snapshot in $snapshots) {
             $time = [DateTimeOffset]::Parse($snapshot.time,
                 [Globalization.CultureInfo]::InvariantCulture).UtcDateTime
             $tags = [string[]]@($snapshot.tags | Where-Object { $_ })
@@ -117,12 +138,15 @@ BeforeAll {
 
     # Restic 0.14 has no w unit, so weeks become 7 days each.
     function ConvertTo-ResticDuration([string] $Text) {
-        $duration = [MeshVolume.Services.Retention.RetentionDuration]::Parse($Text)
+        $duration = ConvertTo-Duration $Text
         $parts = [ordered]@{
             y = $duration.Years; m = $duration.Months
             d = $duration.Days + 7 * $duration.Weeks; h = $duration.Hours
         }
-        ($parts.Keys | Where-Object { $parts[$_] -ne 0 } | ForEach-Object { "$($parts[$_])$_" }) -join ''
+        $resticParts = foreach ($unit in $parts.Keys) {
+            if ($parts[$unit] -ne 0) { "$($parts[$unit])$unit" }
+        }
+        $resticParts -join ''
     }
 
     function ConvertTo-ResticFlag([hashtable] $Rules) {
@@ -156,7 +180,8 @@ BeforeAll {
         $arguments = @('forget', '--dry-run', '--json', '--group-by', '') +
             @(ConvertTo-ResticFlag $Rules)
         $json = Invoke-Restic $Scenario.Repository $Scenario.Zone.Id $arguments
-        $resticLines = foreach ($group in (($json -join "`n") | ConvertFrom-Json -DateKind String)) {
+        $groups = ($json -join "`n") | ConvertFrom-Json -DateKind String
+        $resticLines = foreach ($group in $groups) {
             # The reasons omit the snapshot id but are in the order of the kept snapshots.
             $kept = @($group.keep | Where-Object { $_ })
             for ($i = 0; $i -lt $kept.Count; $i++) {
@@ -168,10 +193,11 @@ BeforeAll {
             foreach ($snapshot in $group.remove) { Format-Verdict $Scenario $snapshot.id @() }
         }
 
-        $policy = [MeshVolume.Services.Retention.RetentionPolicy]$Rules
+        $policy = New-Policy $Rules
         $decisions = $policy.Evaluate($Scenario.Candidates, $Scenario.Zone, [DateTime]::UtcNow)
         $ourLines = foreach ($decision in $decisions) {
-            Format-Verdict $Scenario $decision.Id ($decision.Reasons | ForEach-Object { ($_ -split ' ')[0] })
+            $kinds = foreach ($reason in $decision.Reasons) { ($reason -split ' ')[0] }
+            Format-Verdict $Scenario $decision.Id $kinds
         }
 
         Compare-Object @($resticLines) @($ourLines) |
@@ -198,7 +224,7 @@ Describe 'RetentionDuration' -Tag Retention {
         @{ Text = '36h'; Expected = '36h'; Days = 0; Weeks = 0 }
         @{ Text = '0d1h'; Expected = '1h'; Days = 0; Weeks = 0 }
     ) {
-        $duration = [MeshVolume.Services.Retention.RetentionDuration]::Parse($Text)
+        $duration = ConvertTo-Duration $Text
         $duration.ToString() | Should -Be $Expected
         $duration.Days | Should -Be $Days
         $duration.Weeks | Should -Be $Weeks
@@ -217,33 +243,45 @@ Describe 'RetentionDuration' -Tag Retention {
         @{ Text = '0d'; Reason = 'longer than zero' }
         @{ Text = '99999999999d'; Reason = 'too large' }
     ) {
-        $exception = Get-MeshException { [MeshVolume.Services.Retention.RetentionDuration]::Parse($Text) }
+        $exception = Get-MeshException { ConvertTo-Duration $Text }
         $exception | Should -Not -BeNullOrEmpty
         $exception.ErrorId | Should -Be 'RetentionPolicyInvalid'
         $exception.Message | Should -BeLike "*'$Text'*$Reason*"
     }
 
-    It 'subtracts <Text> from <From>Z in <Zone> giving <Expected>Z' -ForEach @(
-        # A date past the end of the month rolls over, as with Go's AddDate.
-        @{ From = '2026-03-31 10:00'; Zone = 'UTC'; Text = '1m'; Expected = '2026-03-03 10:00' }
-        @{ From = '2024-03-31 10:00'; Zone = 'UTC'; Text = '1m'; Expected = '2024-03-02 10:00' }
-        @{ From = '2026-03-31 10:00'; Zone = 'Europe/Berlin'; Text = '1m'; Expected = '2026-03-03 11:00' }
-        # Calendar days across the spring change last 23 hours; hours are elapsed time.
-        @{ From = '2026-03-31 10:00'; Zone = 'Europe/Berlin'; Text = '3d'; Expected = '2026-03-28 11:00' }
-        @{ From = '2026-03-31 10:00'; Zone = 'Europe/Berlin'; Text = '72h'; Expected = '2026-03-28 10:00' }
-        @{ From = '2026-03-31 10:00'; Zone = 'Europe/Berlin'; Text = '2w3d'; Expected = '2026-03-14 11:00' }
-        @{ From = '2026-03-31 10:00'; Zone = 'Europe/Berlin'; Text = '1y2m3d4h'; Expected = '2025-01-28 07:00' }
-        # 02:30 on 2026-03-29 does not exist in Berlin and becomes 03:30 CEST.
-        @{ From = '2026-03-30 00:30'; Zone = 'Europe/Berlin'; Text = '1d'; Expected = '2026-03-29 01:30' }
-        # 02:30 on 2026-10-25 happens twice in Berlin; the later one (CET) is taken.
-        @{ From = '2026-10-26 01:30'; Zone = 'Europe/Berlin'; Text = '1d'; Expected = '2026-10-25 01:30' }
-        @{ From = '2026-01-01 00:00'; Zone = 'UTC'; Text = '2147483647h'; Expected = '0001-01-01 00:00' }
-        @{ From = '2026-01-01 00:00'; Zone = 'UTC'; Text = '2026y'; Expected = '0001-01-01 00:00' }
-    ) {
-        $duration = [MeshVolume.Services.Retention.RetentionDuration]::Parse($Text)
-        $result = $duration.SubtractFrom((ConvertTo-Utc $From), (Get-Zone $Zone))
-        $result.ToString('yyyy-MM-dd HH:mm') | Should -Be $Expected
-        $result.Kind | Should -Be 'Utc'
+    Context 'subtracted in UTC' {
+        It 'subtracts <Text> from <From>Z giving <Expected>Z' -ForEach @(
+            # A date past the end of the month rolls over, as with Go's AddDate.
+            @{ From = '2026-03-31 10:00'; Text = '1m'; Expected = '2026-03-03 10:00' }
+            @{ From = '2024-03-31 10:00'; Text = '1m'; Expected = '2024-03-02 10:00' }
+            @{ From = '2026-03-31 10:00'; Text = '2w3d'; Expected = '2026-03-14 10:00' }
+            @{ From = '2026-01-01 00:00'; Text = '2147483647h'; Expected = '0001-01-01 00:00' }
+            @{ From = '2026-01-01 00:00'; Text = '2026y'; Expected = '0001-01-01 00:00' }
+        ) {
+            $result = (ConvertTo-Duration $Text).SubtractFrom((ConvertTo-Utc $From), (Get-Zone UTC))
+            $result.ToString('yyyy-MM-dd HH:mm') | Should -Be $Expected
+            $result.Kind | Should -Be 'Utc'
+        }
+    }
+
+    Context 'subtracted in Europe/Berlin' {
+        It 'subtracts <Text> from <From>Z giving <Expected>Z' -ForEach @(
+            @{ From = '2026-03-31 10:00'; Text = '1m'; Expected = '2026-03-03 11:00' }
+            # Calendar days across the spring change last 23 hours; hours are elapsed time.
+            @{ From = '2026-03-31 10:00'; Text = '3d'; Expected = '2026-03-28 11:00' }
+            @{ From = '2026-03-31 10:00'; Text = '72h'; Expected = '2026-03-28 10:00' }
+            @{ From = '2026-03-31 10:00'; Text = '2w3d'; Expected = '2026-03-14 11:00' }
+            @{ From = '2026-03-31 10:00'; Text = '1y2m3d4h'; Expected = '2025-01-28 07:00' }
+            # 02:30 on 2026-03-29 does not exist in Berlin and becomes 03:30 CEST.
+            @{ From = '2026-03-30 00:30'; Text = '1d'; Expected = '2026-03-29 01:30' }
+            # 02:30 on 2026-10-25 happens twice in Berlin; the later one (CET) is taken.
+            @{ From = '2026-10-26 01:30'; Text = '1d'; Expected = '2026-10-25 01:30' }
+        ) {
+            $berlin = Get-Zone 'Europe/Berlin'
+            $result = (ConvertTo-Duration $Text).SubtractFrom((ConvertTo-Utc $From), $berlin)
+            $result.ToString('yyyy-MM-dd HH:mm') | Should -Be $Expected
+            $result.Kind | Should -Be 'Utc'
+        }
     }
 }
 
@@ -258,7 +296,7 @@ Describe 'RetentionBuckets' -Tag Retention {
         @{ Date = '2024-12-30'; Expected = '2025-W01' }
         @{ Date = '2026-12-03'; Expected = '2026-W49' }
     ) {
-        $date = [DateTime]::ParseExact($Date, 'yyyy-MM-dd', [Globalization.CultureInfo]::InvariantCulture)
+        $date = (ConvertTo-Utc "$Date 00:00").Date
         [MeshVolume.Services.Retention.RetentionBuckets]::GetBucket('Weekly', $date) |
             Should -Be $Expected
     }
@@ -276,36 +314,27 @@ Describe 'RetentionBuckets' -Tag Retention {
 }
 
 Describe 'RetentionPolicy' -Tag Retention {
-    BeforeAll {
-        $utc = Get-Zone 'UTC'
-        $now = ConvertTo-Utc '2026-12-04 12:00'
-    }
-
     It 'rejects a negative count' {
-        $policy = [MeshVolume.Services.Retention.RetentionPolicy]@{ KeepDaily = -1 }
+        $policy = New-Policy @{ KeepDaily = -1 }
         $exception = Get-MeshException { $policy.Validate() }
         $exception.ErrorId | Should -Be 'RetentionPolicyInvalid'
         $exception.Message | Should -BeLike '*-KeepDaily is -1*'
     }
 
     It 'rejects a policy without rules' {
-        $policy = [MeshVolume.Services.Retention.RetentionPolicy]::new()
-        $exception = Get-MeshException { $policy.Evaluate([MeshVolume.Services.Retention.RetentionCandidate[]]@(), $utc, $now) }
+        $exception = Get-MeshException { Invoke-Policy @{} @() }
         $exception.ErrorId | Should -Be 'RetentionPolicyInvalid'
         $exception.Message | Should -BeLike '*no rule*'
     }
 
     It 'lists every backup newest first with its reasons' {
-        [MeshVolume.Services.Retention.RetentionCandidate[]] $backups = @(
+        $backups = @(
             New-Candidate 'a' '2026-12-01 08:00' @('prod')
             New-Candidate 'b' '2026-12-01 20:00'
             New-Candidate 'c' '2026-12-03 10:00'
             New-Candidate 'd' '2026-12-02 09:00'
         )
-        $policy = [MeshVolume.Services.Retention.RetentionPolicy]@{
-            KeepLast = 1; KeepDaily = 2; KeepTag = @('prod')
-        }
-        $decisions = $policy.Evaluate($backups, $utc, $now)
+        $decisions = Invoke-Policy @{ KeepLast = 1; KeepDaily = 2; KeepTag = @('prod') } $backups
 
         $decisions.Id | Should -Be @('c', 'd', 'b', 'a')
         $decisions.Keep | Should -Be @($true, $true, $false, $true)
@@ -316,108 +345,115 @@ Describe 'RetentionPolicy' -Tag Retention {
     }
 
     It 'counts only days that have a backup' {
-        [MeshVolume.Services.Retention.RetentionCandidate[]] $backups = @(
+        $backups = @(
             New-Candidate 'a' '2026-11-01 10:00'
             New-Candidate 'b' '2026-11-15 10:00'
             New-Candidate 'c' '2026-11-30 10:00'
             New-Candidate 'd' '2026-11-30 09:00'
         )
-        $policy = [MeshVolume.Services.Retention.RetentionPolicy]@{ KeepDaily = 3 }
-        $decisions = $policy.Evaluate($backups, $utc, $now)
+        $decisions = Invoke-Policy @{ KeepDaily = 3 } $backups
         ($decisions | Where-Object Keep).Id | Should -Be @('c', 'b', 'a')
     }
 
+    It 'names weekly, monthly and yearly buckets' {
+        $backups = @(New-Candidate 'a' '2026-12-03 10:00')
+        $rules = @{ KeepHourly = 1; KeepWeekly = 1; KeepMonthly = 1; KeepYearly = 1 }
+        $expected = @('hourly 2026-12-03 10:00', 'weekly 2026-W49', 'monthly 2026-12', 'yearly 2026')
+        (Invoke-Policy $rules $backups)[0].Reasons | Should -Be $expected
+    }
+
     It 'takes the day from the chosen time zone' {
-        [MeshVolume.Services.Retention.RetentionCandidate[]] $backups = @(New-Candidate 'a' '2026-12-03 23:30')
-        $policy = [MeshVolume.Services.Retention.RetentionPolicy]@{ KeepDaily = 1 }
-        $policy.Evaluate($backups, $utc, $now)[0].Reasons |
+        $backups = @(New-Candidate 'a' '2026-12-03 23:30')
+        (Invoke-Policy @{ KeepDaily = 1 } $backups 'UTC')[0].Reasons |
             Should -Be @('daily 2026-12-03')
-        $policy.Evaluate($backups, (Get-Zone 'Europe/Berlin'), $now)[0].Reasons |
+        (Invoke-Policy @{ KeepDaily = 1 } $backups 'Europe/Berlin')[0].Reasons |
             Should -Be @('daily 2026-12-04')
     }
 
     It 'measures -KeepWithin from the newest backup, not from now' {
-        [MeshVolume.Services.Retention.RetentionCandidate[]] $backups = @(
+        $backups = @(
             New-Candidate 'a' '2026-06-01 10:00'
             New-Candidate 'b' '2026-06-01 09:00'
             New-Candidate 'c' '2026-06-01 08:59'
         )
-        $policy = [MeshVolume.Services.Retention.RetentionPolicy]@{ KeepWithin = '1h' }
-        $decisions = $policy.Evaluate($backups, $utc, $now)
+        $decisions = Invoke-Policy @{ KeepWithin = '1h' } $backups
         # A backup exactly at the cutoff is outside, as in restic.
         $decisions.Keep | Should -Be @($true, $false, $false)
         $decisions[0].Reasons | Should -Be @('within 1h')
     }
 
     It 'ignores backups newer than now as the -KeepWithin reference' {
-        [MeshVolume.Services.Retention.RetentionCandidate[]] $backups = @(
+        $backups = @(
             New-Candidate 'future' '2099-01-01 00:00'
             New-Candidate 'a' '2026-06-01 10:00'
             New-Candidate 'b' '2026-05-31 09:00'
         )
-        $policy = [MeshVolume.Services.Retention.RetentionPolicy]@{ KeepWithin = '1d' }
-        $policy.Evaluate($backups, $utc, $now).Keep | Should -Be @($true, $true, $false)
+        (Invoke-Policy @{ KeepWithin = '1d' } $backups).Keep | Should -Be @($true, $true, $false)
     }
 
     It 'keeps every backup within when all are newer than now' {
-        [MeshVolume.Services.Retention.RetentionCandidate[]] $backups = @(
+        $backups = @(
             New-Candidate 'a' '2099-01-02 00:00'
             New-Candidate 'b' '2098-01-01 00:00'
         )
-        $policy = [MeshVolume.Services.Retention.RetentionPolicy]@{ KeepWithin = '1d' }
-        $policy.Evaluate($backups, $utc, $now).Keep | Should -Be @($true, $true)
+        (Invoke-Policy @{ KeepWithin = '1d' } $backups).Keep | Should -Be @($true, $true)
     }
 
     It 'orders backups of the same time by id' {
-        [MeshVolume.Services.Retention.RetentionCandidate[]] $backups = @(
+        $backups = @(
             New-Candidate 'b' '2026-06-01 10:00'
             New-Candidate 'a' '2026-06-01 10:00'
         )
-        $policy = [MeshVolume.Services.Retention.RetentionPolicy]@{ KeepDaily = 1 }
-        $decisions = $policy.Evaluate($backups, $utc, $now)
+        $decisions = Invoke-Policy @{ KeepDaily = 1 } $backups
         $decisions.Id | Should -Be @('a', 'b')
         $decisions.Keep | Should -Be @($true, $false)
     }
 
     It 'matches -KeepTag values as all of their tags' {
-        [MeshVolume.Services.Retention.RetentionCandidate[]] $backups = @(
+        $backups = @(
             New-Candidate 'untagged' '2026-06-04 10:00'
             New-Candidate 'prod' '2026-06-03 10:00' @('prod')
             New-Candidate 'prod-db' '2026-06-02 10:00' @('prod', 'db')
             New-Candidate 'db' '2026-06-01 10:00' @('db')
         )
-        $policy = [MeshVolume.Services.Retention.RetentionPolicy]@{
-            KeepTag = @(' prod , db ', '')
-        }
-        $decisions = $policy.Evaluate($backups, $utc, $now)
+        $decisions = Invoke-Policy @{ KeepTag = @(' prod , db ', '') } $backups
         ($decisions | Where-Object Keep).Id | Should -Be @('untagged', 'prod-db')
         $decisions[0].Reasons | Should -Be @('tag (none)')
         $decisions[2].Reasons | Should -Be @('tag prod,db')
     }
 
-    It 'refuses to remove every backup of a volume' {
-        [MeshVolume.Services.Retention.RetentionCandidate[]] $backups = @(New-Candidate 'a' '2026-06-01 10:00'; New-Candidate 'b' '2026-06-02 10:00')
-        $policy = [MeshVolume.Services.Retention.RetentionPolicy]@{ KeepTag = @('none') }
-        $exception = Get-MeshException { $policy.Apply('app_db', $backups, $utc, $now, $false) }
-        $exception.ErrorId | Should -Be 'RetentionWouldRemoveAll'
-        $exception.Message | Should -BeLike "*all 2 backups of the volume 'app_db'*"
-    }
+    Context 'applied to a volume' {
+        BeforeAll {
+            $utc = Get-Zone 'UTC'
+            $now = ConvertTo-Utc '2026-12-04 12:00'
+            [MeshVolume.Services.Retention.RetentionCandidate[]] $backups = @(
+                New-Candidate 'a' '2026-06-01 10:00'
+                New-Candidate 'b' '2026-06-02 10:00'
+            )
+        }
 
-    It 'removes every backup when allowed' {
-        [MeshVolume.Services.Retention.RetentionCandidate[]] $backups = @(New-Candidate 'a' '2026-06-01 10:00'; New-Candidate 'b' '2026-06-02 10:00')
-        $policy = [MeshVolume.Services.Retention.RetentionPolicy]@{ KeepTag = @('none') }
-        $decisions = $policy.Apply('app_db', $backups, $utc, $now, $true)
-        $decisions.Keep | Should -Be @($false, $false)
-    }
+        It 'refuses to remove every backup' {
+            $policy = New-Policy @{ KeepTag = @('none') }
+            $exception = Get-MeshException { $policy.Apply('app_db', $backups, $utc, $now, $false) }
+            $exception.ErrorId | Should -Be 'RetentionWouldRemoveAll'
+            $exception.Message | Should -BeLike "*all 2 backups of the volume 'app_db'*"
+        }
 
-    It 'accepts a volume without backups' {
-        $policy = [MeshVolume.Services.Retention.RetentionPolicy]@{ KeepLast = 1 }
-        $empty = [MeshVolume.Services.Retention.RetentionCandidate[]]@()
-        $policy.Apply('app_db', $empty, $utc, $now, $false).Count | Should -Be 0
+        It 'removes every backup when allowed' {
+            $policy = New-Policy @{ KeepTag = @('none') }
+            $policy.Apply('app_db', $backups, $utc, $now, $true).Keep |
+                Should -Be @($false, $false)
+        }
+
+        It 'accepts a volume without backups' {
+            $empty = [MeshVolume.Services.Retention.RetentionCandidate[]]@()
+            (New-Policy @{ KeepLast = 1 }).Apply('app_db', $empty, $utc, $now, $false).Count |
+                Should -Be 0
+        }
     }
 
     It 'describes itself' {
-        $policy = [MeshVolume.Services.Retention.RetentionPolicy]@{
+        $policy = New-Policy @{
             KeepDaily = 7; KeepWeekly = 4; KeepMonthly = 6; KeepWithin = '2w3d'; KeepTag = @('prod')
         }
         "$policy" | Should -Be 'keep daily 7, weekly 4, monthly 6, within 2w3d, tag prod'
@@ -430,7 +466,7 @@ Describe 'RetentionPolicy against restic 0.14' -Tag Retention, ResticReference -
     ) {
         & restic forget --no-cache --repo /nonexistent --keep-within $Text 2>&1 | Out-Null
         $LASTEXITCODE | Should -Not -Be 0
-        $exception = Get-MeshException { [MeshVolume.Services.Retention.RetentionDuration]::Parse($Text) }
+        $exception = Get-MeshException { ConvertTo-Duration $Text }
         $exception.ErrorId | Should -Be 'RetentionPolicyInvalid'
     }
 
@@ -540,11 +576,13 @@ Describe 'RetentionPolicy against restic 0.14' -Tag Retention, ResticReference -
     ) {
         BeforeAll {
             # Backups at 09:30, 10:30 and 11:30 UTC on the days where the cutoffs fall, so
-            # that an hour's difference in a cutoff changes the result.
+            # that an hour's difference in a cutoff changes the result, and two exactly at
+            # the cutoffs of 3d and 72h, which restic does not keep.
             $backups = @(
                 foreach ($day in '2025-01-28', '2026-03-03', '2026-03-14', '2026-03-28') {
                     "$day 09:30", "$day 10:30", "$day 11:30"
                 }
+                '2026-03-28 10:00', '2026-03-28 11:00'
                 '2026-02-28 12:00', '2026-03-01 12:00', '2026-03-02 12:00'
                 '2026-03-30 09:00', '2026-03-31 10:00'
                 '2099-06-01 12:00'

@@ -46,9 +46,9 @@ namespace MeshVolume.Services.Retention
         }
 
         /// <summary>
-        /// Computes the ISO 8601 week: weeks start on Monday, and week 1 is the week that
-        /// contains the year's first Thursday, so December 29 can be in week 1 of the next year
-        /// and January 3 in week 52 or 53 of the previous one.
+        /// Computes the ISO 8601 week. Weeks start on Monday, and week 1 is the week that
+        /// contains the year's first Thursday. So December 29 can be in week 1 of the next
+        /// year, and January 3 in week 52 or 53 of the previous one.
         /// </summary>
         public static void GetIsoWeek(DateTime date, out int weekYear, out int week)
         {

@@ -4,7 +4,7 @@ using System.Linq;
 
 namespace MeshVolume.Services.Retention
 {
-    /// <summary>A backup as the retention policy sees it: its id, time and tags.</summary>
+    /// <summary>A backup as input to a retention policy: its id, time and tags.</summary>
     public sealed class RetentionCandidate
     {
         public RetentionCandidate(string id, DateTime createdUtc, IEnumerable<string> tags = null)

@@ -62,7 +62,9 @@ namespace MeshVolume.Services.Retention
             return duration;
         }
 
-        /// <summary>Parses like <see cref="Parse"/>; on failure returns false and the reason.</summary>
+        /// <summary>
+        /// Parses like <see cref="Parse"/>, but returns false and the reason on failure.
+        /// </summary>
         public static bool TryParse(string text, out RetentionDuration duration, out string error)
         {
             duration = null;
@@ -140,9 +142,9 @@ namespace MeshVolume.Services.Retention
         /// <summary>
         /// Returns the UTC instant this duration before <paramref name="utc"/>, as restic 0.14
         /// computes it. Years, months, weeks and days move the wall-clock date in the time zone,
-        /// so a day across a daylight saving change lasts 23 or 25 hours, and a date past the
-        /// end of its month rolls over into the next month (March 31 minus 1m is March 3, or
-        /// March 2 in a leap year). Hours are then subtracted as elapsed time.
+        /// so a day across a daylight saving change lasts 23 or 25 hours. A date past the end
+        /// of its month rolls over into the next month: March 31 minus 1m is March 3, or
+        /// March 2 in a leap year. Hours are then subtracted as elapsed time.
         /// Returns DateTime.MinValue (as UTC) when the result is before year 1.
         /// </summary>
         public DateTime SubtractFrom(DateTime utc, TimeZoneInfo timeZone)
@@ -181,7 +183,7 @@ namespace MeshVolume.Services.Retention
             return result.AddHours(-Hours);
         }
 
-        /// <summary>Formats the duration with its units in the order y, m, w, d, h, such as 2w3d.</summary>
+        /// <summary>Formats the duration with units in the order y, m, w, d, h: 2w3d.</summary>
         public override string ToString()
         {
             var text = new StringBuilder();
@@ -207,9 +209,9 @@ namespace MeshVolume.Services.Retention
 
         /// <summary>
         /// Converts a wall-clock time in the zone to UTC with the same choice as Go's time.Date,
-        /// which restic uses: a time in the hour skipped by a daylight saving change moves
-        /// forward by the size of the change, and a time in a repeated hour takes the later
-        /// of its two instants.
+        /// which restic uses. A time in the hour skipped by a daylight saving change moves
+        /// forward by the size of the change. A time in a repeated hour becomes the later of
+        /// its two instants.
         /// </summary>
         internal static DateTime WallClockToUtc(DateTime wallClock, TimeZoneInfo timeZone)
         {
@@ -217,8 +219,8 @@ namespace MeshVolume.Services.Retention
             TimeSpan offset = timeZone.GetUtcOffset(asIfUtc);
             DateTime utc = Shift(asIfUtc, offset);
 
-            // The offset at the wall-clock time read as UTC can be the one on the other side of
-            // a change; the offset in force at the first estimate settles it.
+            // Read as UTC, the wall-clock time can lie on the other side of a change. The
+            // offset in force at the first estimate is then the right one.
             TimeSpan corrected = timeZone.GetUtcOffset(utc);
             return corrected == offset ? utc : Shift(asIfUtc, corrected);
         }

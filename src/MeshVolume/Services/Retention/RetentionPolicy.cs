@@ -24,19 +24,30 @@ namespace MeshVolume.Services.Retention
         /// <summary>Number of newest backups to keep.</summary>
         public int KeepLast { get; set; }
 
-        /// <summary>Number of hours, newest first, whose newest backup is kept.</summary>
+        /// <summary>
+        /// Number of hours with a backup, newest first, whose newest backup is kept.
+        /// </summary>
         public int KeepHourly { get; set; }
 
-        /// <summary>Number of days, newest first, whose newest backup is kept.</summary>
+        /// <summary>
+        /// Number of days with a backup, newest first, whose newest backup is kept.
+        /// </summary>
         public int KeepDaily { get; set; }
 
-        /// <summary>Number of ISO 8601 weeks (Monday to Sunday) whose newest backup is kept.</summary>
+        /// <summary>
+        /// Number of ISO 8601 weeks (Monday to Sunday) with a backup, newest first, whose
+        /// newest backup is kept.
+        /// </summary>
         public int KeepWeekly { get; set; }
 
-        /// <summary>Number of months, newest first, whose newest backup is kept.</summary>
+        /// <summary>
+        /// Number of months with a backup, newest first, whose newest backup is kept.
+        /// </summary>
         public int KeepMonthly { get; set; }
 
-        /// <summary>Number of years, newest first, whose newest backup is kept.</summary>
+        /// <summary>
+        /// Number of years with a backup, newest first, whose newest backup is kept.
+        /// </summary>
         public int KeepYearly { get; set; }
 
         /// <summary>Keeps every backup newer than this duration before the newest backup.</summary>

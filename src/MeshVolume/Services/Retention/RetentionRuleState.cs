@@ -51,7 +51,8 @@ namespace MeshVolume.Services.Retention
                 }
             }
 
-            if (_within != null && (_withinCutoffUtc == null || backup.CreatedUtc > _withinCutoffUtc))
+            bool within = _withinCutoffUtc == null || backup.CreatedUtc > _withinCutoffUtc;
+            if (_within != null && within)
             {
                 reasons.Add("within " + _within);
             }
@@ -101,7 +102,8 @@ namespace MeshVolume.Services.Retention
         {
             if (count > 0)
             {
-                _countedRules.Add(new CountedRule { Name = name, Period = period, Remaining = count });
+                var rule = new CountedRule { Name = name, Period = period, Remaining = count };
+                _countedRules.Add(rule);
             }
         }
 
