@@ -464,8 +464,10 @@ Describe 'RetentionPolicy against restic 0.14' -Tag Retention, ResticReference -
     It 'rejects the duration <Text> like restic does' -ForEach @(
         @{ Text = '10' }, @{ Text = 'd' }, @{ Text = '1x' }, @{ Text = '1D' }, @{ Text = '1.5d' }
     ) {
-        & restic forget --no-cache --repo /nonexistent --keep-within $Text 2>&1 | Out-Null
+        # Restic checks the flag before it opens the repository, so no repository is needed.
+        $resticOutput = & restic forget --no-cache --repo /nonexistent --keep-within $Text 2>&1
         $LASTEXITCODE | Should -Not -Be 0
+        "$resticOutput" | Should -BeLike "*invalid argument `"$Text`" for `"--keep-within`"*"
         $exception = Get-MeshException { ConvertTo-Duration $Text }
         $exception.ErrorId | Should -Be 'RetentionPolicyInvalid'
     }

@@ -75,7 +75,7 @@ namespace MeshVolume.Services.Retention
                 return false;
             }
 
-            // Indexed by the position of the unit in "ymwdh"; -1 means not given yet.
+            // Parts indexed by the position of their unit in "ymwdh", where -1 means not given.
             const string units = "ymwdh";
             var parts = new[] { -1, -1, -1, -1, -1 };
             int position = 0;
@@ -164,7 +164,8 @@ namespace MeshVolume.Services.Retention
                 return MinUtc;
             }
 
-            // Day 1 of the target month plus the day offset; overflow rolls into later months.
+            // Day 1 of the target month plus the day offset, so that a day past the end of
+            // the month rolls into the next month, as in Go's time.Date.
             var firstOfMonth = new DateTime((int)(monthIndex / 12), (int)(monthIndex % 12) + 1, 1);
             long dayOffset = wallClock.Day - 1L - Days - Weeks * 7L;
             if (dayOffset < 0 && -dayOffset > firstOfMonth.Ticks / TimeSpan.TicksPerDay)
