@@ -40,6 +40,7 @@ trap {
 }
 $root = $PSScriptRoot
 $moduleOut = Join-Path $root 'out/MeshVolume'
+$script:testSummary = $null
 
 function Invoke-Native {
     param([string] $Command, [string[]] $Arguments)
@@ -86,13 +87,22 @@ function Invoke-Test {
             $runner, '-PesterPath', $pester, '-ModulePath', "$moduleOut/MeshVolume.psd1")
         if ($Tag) { $arguments += @('-Tag', ($Tag -join ',')) }
         Push-Location $root
-        # Out-Host keeps the runner's output out of this function's return value.
-        try { & dotnet @arguments | Out-Host } finally { Pop-Location }
+        # Out-Host keeps the runner's output out of this function's return value; the
+        # summary line is kept to be printed again as the run's last line.
+        try {
+            & dotnet @arguments | ForEach-Object {
+                if ($_ -match '^\d+ passed, \d+ failed') { $script:testSummary = $_ }
+                $_
+            } | Out-Host
+        }
+        finally { Pop-Location }
         $exitCode = $LASTEXITCODE
     }
     finally {
         if ($environment) { Stop-MeshTestEnvironment $environment }
     }
+    if ($script:testSummary) { Write-Host $script:testSummary }
+    else { Write-Host '0 passed, 1 failed'; if ($exitCode -eq 0) { $exitCode = 1 } }
     return $exitCode
 }
 

@@ -89,7 +89,7 @@ print(json.dumps(entries))
     function Open-EntryContent($Reader, $Entry) {
         $stream = $Reader.OpenContent($Entry)
         if ($null -ne $Entry.SparseMap) {
-            return [MeshVolume.Services.HostFileSystem.SparseDataStream]::new($stream, $Entry.SparseMap)
+            return [MeshVolume.Services.Archive.SparseSegmentStream]::new($stream, $Entry.SparseMap, $false)
         }
         return $stream
     }

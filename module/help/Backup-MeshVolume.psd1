@@ -15,6 +15,7 @@ With many volumes piped in, one that fails is reported as an error naming it and
         CompressionLevel = 'Compression level: 1-19 for zstd (default 3), 1-9 for gzip (default 6).'
         Tag              = 'Tags recorded in the manifest, for Get-MeshVolumeBackup -Tag and retention rules.'
         StopContainers   = 'Stops the running containers that use the volume for the backup and starts them again afterwards, whatever happens. The output lists them in StoppedContainers.'
+        SizeBytes        = 'Size of the volume in bytes, taken from piped Get-MeshVolume output; used only to show progress as a percentage.'
         DataPath         = 'How the volume is read: Auto (default) reads its folder directly when possible, Host requires that, Engine always uses the engine''s archive API. The archive and manifest are the same either way, except that the engine path does not see extended attributes.'
     }
     Examples    = @(

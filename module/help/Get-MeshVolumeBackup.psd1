@@ -12,6 +12,7 @@ The output pipes into Restore-MeshVolume and Test-MeshVolumeBackup, which bind R
         After      = 'Returns backups made at or after this time.'
         Before     = 'Returns backups made before this time.'
         Tag        = 'Returns backups that carry every one of these tags.'
+        IncludeEntries = 'Reads each manifest whole, so Manifest.Entries lists every file of the backup. Without it only the part before the entry list is read, which keeps listing fast for volumes with many files.'
     }
     Examples    = @(
         @{

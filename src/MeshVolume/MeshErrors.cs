@@ -46,6 +46,7 @@ namespace MeshVolume
         public const string ExternalVolumeMissing = "ExternalVolumeMissing";
         public const string BackupVerificationFailed = "BackupVerificationFailed";
         public const string PersistenceCheckFailed = "PersistenceCheckFailed";
+        public const string RetentionPolicyInvalid = "RetentionPolicyInvalid";
         public const string RetentionWouldRemoveAll = "RetentionWouldRemoveAll";
         public const string OperationCancelled = "OperationCancelled";
         public const string ContainerRestartFailed = "ContainerRestartFailed";

@@ -46,6 +46,13 @@ namespace MeshVolume.Commands
         [Parameter]
         public DataPath DataPath { get; set; } = DataPath.Auto;
 
+        /// <summary>
+        /// Size of the piped volume from Get-MeshVolume, used only to show progress as a
+        /// percentage.
+        /// </summary>
+        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+        public long? SizeBytes { get; set; }
+
         protected override void ProcessRecord()
         {
             foreach (string name in Name)
@@ -123,6 +130,7 @@ namespace MeshVolume.Commands
                     ? CompressionLevel : (int?)null,
                 Tags = Tag?.ToList() ?? new List<string>(),
                 DataPath = DataPath,
+                Progress = new TransferProgress { TotalBytes = Name.Length == 1 ? SizeBytes : null },
                 Report = Report,
                 Warn = message => Post(() => WriteWarning(message)),
             };

@@ -41,6 +41,10 @@ namespace MeshVolume.Commands
         [ValidateNotNullOrEmpty]
         public string[] Tag { get; set; }
 
+        /// <summary>Reads each manifest whole, so Manifest.Entries lists every file.</summary>
+        [Parameter]
+        public SwitchParameter IncludeEntries { get; set; }
+
         protected override void ProcessRecord()
         {
             var catalog = new BackupCatalog(OpenRepository());
@@ -80,7 +84,9 @@ namespace MeshVolume.Commands
                 MeshVolumeBackupInfo backup;
                 try
                 {
-                    backup = RunAsync(token => catalog.LoadAsync(listing.ManifestName, token));
+                    backup = RunAsync(token => IncludeEntries
+                        ? catalog.LoadAsync(listing.ManifestName, token)
+                        : catalog.LoadSummaryAsync(listing.ManifestName, token));
                 }
                 catch (MeshVolumeException ex)
                 {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Threading;
@@ -100,6 +101,27 @@ namespace MeshVolume.Services.Backup
                 .ConfigureAwait(false);
             BackupManifest manifest = ManifestSerializer.Deserialize(json, manifestName);
             return ToInfo(manifest, manifestName);
+        }
+
+        /// <summary>
+        /// Reads a backup's manifest without its entry list, which holds one record per file
+        /// and can run to many megabytes: listing backups needs only the fields before it.
+        /// </summary>
+        public async Task<MeshVolumeBackupInfo> LoadSummaryAsync(
+            string manifestName, CancellationToken cancellationToken)
+        {
+            byte[] head;
+            using (Stream stream = await _repository.OpenReadAsync(manifestName, cancellationToken)
+                .ConfigureAwait(false))
+            {
+                head = await ManifestSerializer.ReadUntilEntriesAsync(stream, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
+            BackupManifest manifest = ManifestSerializer.DeserializeSummary(head, manifestName);
+            return manifest == null
+                ? await LoadAsync(manifestName, cancellationToken).ConfigureAwait(false)
+                : ToInfo(manifest, manifestName);
         }
 
         /// <summary>Finds one backup of a volume: the given id, or the newest when id is null.</summary>

@@ -18,7 +18,7 @@ namespace MeshVolume.Services.Backup
         Engine,
     }
 
-    /// <summary>What Backup-MeshVolume asks of the backup service for one volume.</summary>
+    /// <summary>Parameters of one volume backup, as Backup-MeshVolume passes them to the service.</summary>
     public sealed class BackupRequest
     {
         public string VolumeName { get; set; }

@@ -92,9 +92,12 @@ namespace MeshVolume.Services.Backup
         {
             using (var hashing = new HashingStream(destination, leaveOpen: true))
             {
+                // Compression runs on its own thread, so reading, hashing and tar framing use
+                // the other core.
                 using (Stream compressed = ArchiveCompression.Create(
                     hashing, request.Compression, request.CompressionLevel, leaveOpen: true))
-                using (var tar = new TarArchiveWriter(compressed, leaveOpen: true))
+                using (var background = new BackgroundWriteStream(compressed, leaveOpen: true))
+                using (var tar = new TarArchiveWriter(background, leaveOpen: true))
                 {
                     var recorder = new ManifestRecorder(manifest, tar, request.Progress);
                     if (host)
@@ -109,6 +112,7 @@ namespace MeshVolume.Services.Backup
                     }
 
                     await tar.FinishAsync(cancellationToken).ConfigureAwait(false);
+                    background.Flush();
                 }
 
                 manifest.ArchiveSize = hashing.ByteCount;

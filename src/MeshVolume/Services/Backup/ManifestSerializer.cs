@@ -1,4 +1,9 @@
+using System;
+using System.IO;
+using System.Text;
 using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
 using System.Text.Json.Serialization;
 using MeshVolume.Model;
 
@@ -13,6 +18,11 @@ namespace MeshVolume.Services.Backup
             WriteIndented = true,
             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         };
+
+        // The serializer writes properties in declaration order with two-space indentation,
+        // so the entry list, declared last, starts at this marker; inside a JSON string a line
+        // break is always escaped, so the marker cannot occur in a path.
+        private static readonly byte[] EntriesMarker = Encoding.UTF8.GetBytes("\n  \"entries\":");
 
         public static byte[] Serialize(BackupManifest manifest)
         {
@@ -40,6 +50,74 @@ namespace MeshVolume.Services.Backup
             }
 
             return manifest;
+        }
+
+        /// <summary>
+        /// Reads a manifest stream up to the start of its entry list, or to its end when the
+        /// marker is missing.
+        /// </summary>
+        public static async Task<byte[]> ReadUntilEntriesAsync(
+            Stream stream, CancellationToken cancellationToken)
+        {
+            var buffer = new MemoryStream();
+            var chunk = new byte[64 * 1024];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, 0, chunk.Length, cancellationToken)
+                .ConfigureAwait(false)) > 0)
+            {
+                long searchFrom = Math.Max(0, buffer.Length - EntriesMarker.Length);
+                buffer.Write(chunk, 0, read);
+                int found = IndexOf(buffer.GetBuffer(), (int)buffer.Length, EntriesMarker, (int)searchFrom);
+                if (found >= 0)
+                {
+                    buffer.SetLength(found);
+                    return buffer.ToArray();
+                }
+            }
+
+            return buffer.ToArray();
+        }
+
+        /// <summary>
+        /// Parses the part of a manifest before its entry list; returns null when the text is
+        /// not in the layout this serializer writes, so the caller reads the whole manifest.
+        /// </summary>
+        public static BackupManifest DeserializeSummary(byte[] head, string name)
+        {
+            string text = Encoding.UTF8.GetString(head).TrimEnd();
+            if (text.EndsWith(",", StringComparison.Ordinal))
+            {
+                text = text.Substring(0, text.Length - 1) + "}";
+            }
+
+            try
+            {
+                BackupManifest manifest = JsonSerializer.Deserialize<BackupManifest>(text, Options);
+                return manifest?.Id == null ? null : manifest;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        private static int IndexOf(byte[] data, int length, byte[] pattern, int start)
+        {
+            for (int i = start; i <= length - pattern.Length; i++)
+            {
+                int j = 0;
+                while (j < pattern.Length && data[i + j] == pattern[j])
+                {
+                    j++;
+                }
+
+                if (j == pattern.Length)
+                {
+                    return i;
+                }
+            }
+
+            return -1;
         }
 
         private static MeshVolumeException Invalid(string name, string reason, System.Exception inner)

@@ -14,7 +14,7 @@ using MeshVolume.Services.Repository;
 
 namespace MeshVolume.Services.Backup
 {
-    /// <summary>What Restore-MeshVolume asks of the restore service.</summary>
+    /// <summary>Parameters of one restore, as Restore-MeshVolume passes them to the restore service.</summary>
     public sealed class RestoreRequest
     {
         public BackupManifest Manifest { get; set; }
@@ -257,7 +257,7 @@ namespace MeshVolume.Services.Backup
                 catch (Exception ex) when (!(ex is OperationCanceledException))
                 {
                     // A damaged archive usually fails to decompress before its end; reading the
-                    // rest tells a changed archive from a failure of the target volume.
+                    // rest distinguishes a changed archive from a failure of the target volume.
                     await ThrowIfArchiveChangedAsync(hashing, manifest, ex).ConfigureAwait(false);
                     throw;
                 }
@@ -419,7 +419,7 @@ namespace MeshVolume.Services.Backup
             }
             catch (Exception)
             {
-                // The archive cannot be read to its end: the original failure says more.
+                // The archive cannot be read to its end, so the original failure is the better report.
                 return;
             }
 
