@@ -362,7 +362,7 @@ Describe 'Test-MeshVolumePersistence drill' -Tag Verify {
         $volume = New-TestVolume
         Invoke-InVolume $volume 'echo kept > /data/file'
         $result = Test-MeshVolumePersistence -VolumeName $volume -Image $image -Repository $repository -Confirm:$false
-        $backup = Get-MeshVolumeBackup -Repository $repository -VolumeName $volume -Tag persistence-check
+        $backup = Get-MeshVolumeBackup -Repository $repository -VolumeName $volume -Tag persistence-check -IncludeEntries
         $backup.Id | Should -Be $result.BackupId
         $backup.Manifest.Entries.Path | Should -Contain 'file'
         Invoke-InVolume $volume 'ls -A /data' | Should -Be 'file'

@@ -152,7 +152,7 @@ namespace MeshVolume.Services.Persistence
             IList<string> command = _request.Command ?? PersistenceProbe.DefaultCommand.ToList();
             _probe = await PersistenceProbe.CreateAsync(
                 _engine, _request.Image, command, VolumeName, cancellationToken)
-                    .ConfigureAwait(false);
+                .ConfigureAwait(false);
             _containerId = _probe.Id;
             _mountPath = PersistenceProbe.MountPath;
             await _probe.StartAsync(cancellationToken).ConfigureAwait(false);
