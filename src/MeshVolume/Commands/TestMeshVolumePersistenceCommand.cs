@@ -16,6 +16,9 @@ namespace MeshVolume.Commands
         private const string ContainerSet = "Container";
         private const string ProbeSet = "Probe";
 
+        private readonly ProgressRecord _progress = new ProgressRecord(
+            1, "Checking that volume data persists", "Starting");
+
         /// <summary>Volume to check.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("Name")]
@@ -62,6 +65,7 @@ namespace MeshVolume.Commands
                 Command = Command,
                 Repository = Repository == null ? null : OpenRepository(),
                 ScratchCopy = ScratchCopy,
+                StepStarted = step => Post(() => WriteStepProgress(step)),
                 Report = message => PostVerbose(() => message),
                 Warn = message => Post(() => WriteWarning(message)),
             };
@@ -91,8 +95,8 @@ namespace MeshVolume.Commands
             if (!drillConfirmed)
             {
                 WriteWarning($"The backup and restore drill on the volume '{VolumeName}' was " +
-                    "not confirmed; checking the restart only. Add -ScratchCopy to run the " +
-                    "drill on a copy.");
+                    "not confirmed, so only the restart is checked. Add -ScratchCopy to run " +
+                    "the drill on a copy.");
                 plan.Drill = PersistenceDrill.None;
             }
 
@@ -101,8 +105,20 @@ namespace MeshVolume.Commands
 
         private void Run(PersistencePlan plan)
         {
+            _progress.Activity = $"Checking that the data of the volume {VolumeName} persists";
+            _progress.RecordType = ProgressRecordType.Processing;
             var check = new PersistenceCheck(Engine, plan);
-            MeshVolumePersistenceInfo result = RunAsync(token => check.RunAsync(token));
+            MeshVolumePersistenceInfo result;
+            try
+            {
+                result = RunAsync(token => check.RunAsync(token));
+            }
+            finally
+            {
+                _progress.RecordType = ProgressRecordType.Completed;
+                WriteProgress(_progress);
+            }
+
             WriteObject(result);
             if (result.Passed)
             {
@@ -116,6 +132,12 @@ namespace MeshVolume.Commands
                 new MeshVolumeException(message, MeshErrors.PersistenceCheckFailed,
                     ErrorCategory.InvalidResult),
                 MeshErrors.PersistenceCheckFailed, ErrorCategory.InvalidResult, result));
+        }
+
+        private void WriteStepProgress(string step)
+        {
+            _progress.StatusDescription = step;
+            WriteProgress(_progress);
         }
 
         /// <summary>

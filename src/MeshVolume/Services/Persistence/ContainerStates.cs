@@ -34,7 +34,7 @@ namespace MeshVolume.Services.Persistence
                     : ": " + container.State.Error;
                 throw new PersistenceStepException(
                     $"The container '{name}' stopped right after it started, with exit code " +
-                    $"{container.State.ExitCode}{error}. Its program must keep running; for a " +
+                    $"{container.State.ExitCode}{error}. Its program must keep running. For a " +
                     "probe, pass a long-running program of the image with -Command.");
             }
         }

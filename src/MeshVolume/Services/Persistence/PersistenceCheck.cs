@@ -124,6 +124,7 @@ namespace MeshVolume.Services.Persistence
                 return;
             }
 
+            _request.StepStarted?.Invoke(name);
             var step = new PersistenceStepInfo { Name = name };
             var watch = Stopwatch.StartNew();
             try

@@ -36,6 +36,9 @@ namespace MeshVolume.Services.Persistence
         /// <summary>Runs the drill on a scratch copy, leaving the volume alone.</summary>
         public bool ScratchCopy { get; set; }
 
+        /// <summary>Receives the name of each step as it starts, from any thread.</summary>
+        public Action<string> StepStarted { get; set; }
+
         /// <summary>Receives verbose lines, from any thread.</summary>
         public Action<string> Report { get; set; }
 

@@ -186,7 +186,7 @@ namespace MeshVolume.Services.Verification
                     manifest.ArchiveName, "archive sha256 differs from the manifest"));
             }
 
-            request.Report?.Invoke($"The restore failed ({chain.Last().ErrorId}); reading the " +
+            request.Report?.Invoke($"The restore failed ({chain.Last().ErrorId}). Reading the " +
                 $"archive {manifest.ArchiveName} again, without the archive-level checks, to find " +
                 "the entries that differ.");
             ManifestCheckResult check = await ManifestCheck.CompareArchiveAsync(
@@ -195,9 +195,9 @@ namespace MeshVolume.Services.Verification
             Apply(result, check, mismatches);
             bool entriesDiffer = check.Mismatches.Any(m => m.Path != manifest.ArchiveName);
             result.Note = entriesDiffer
-                ? "The archive does not match its manifest, so the restore failed; the " +
+                ? "The archive does not match its manifest, so the restore failed. The " +
                   "entries listed were found by reading the archive itself."
-                : "The archive does not match its manifest, but every entry it holds does: " +
+                : "The archive does not match its manifest, but every entry in it does: " +
                   "the change is outside the entries' data, such as in the tar padding, the " +
                   "end blocks or the compression framing.";
         }
@@ -246,7 +246,7 @@ namespace MeshVolume.Services.Verification
         {
             if (request.KeepScratchVolume)
             {
-                request.Report?.Invoke($"Keeping the scratch volume '{scratch}'; remove it with " +
+                request.Report?.Invoke($"Keeping the scratch volume '{scratch}'. Remove it with " +
                     $"Remove-MeshVolume {scratch}.");
                 return false;
             }
