@@ -110,6 +110,10 @@ Describe 'Test-MeshVolumeBackup on a <Kind> repository' -Tag Verify -ForEach @(
         $result = $backup | Test-MeshVolumeBackup -ErrorVariable testErrors
     }
 
+    AfterAll {
+        Get-MeshVolumeBackup -Repository $repository | Remove-MeshVolumeBackup -Force | Out-Null
+    }
+
     It 'passes a good backup' {
         $result | Should -BeOfType MeshVolume.Model.MeshVolumeBackupTestInfo
         $result.Passed | Should -BeTrue
