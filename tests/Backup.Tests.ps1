@@ -31,19 +31,12 @@ BeforeAll {
         Compare-Object $before $after | ForEach-Object { "$($_.SideIndicator) $($_.InputObject)" }
     }
 
-    function New-S3Repository {
-        "s3://$env:MESHVOLUME_TEST_S3_BUCKET/$(New-TestName 'repo')"
-    }
 
-    function New-FolderRepository {
-        $path = Join-Path ([IO.Path]::GetTempPath()) (New-TestName 'mvrepo')
-        New-Item -ItemType Directory $path | Out-Null
-        $path
-    }
 }
 
 AfterAll {
     Remove-TestResources
+    Remove-TestRepositories
 }
 
 Describe 'Round trip to a <Kind> repository' -Tag Backup -ForEach @(
@@ -51,7 +44,7 @@ Describe 'Round trip to a <Kind> repository' -Tag Backup -ForEach @(
     @{ Kind = 's3' }
 ) {
     BeforeAll {
-        $repository = if ($Kind -eq 's3') { New-S3Repository } else { New-FolderRepository }
+        $repository = if ($Kind -eq 's3') { New-TestS3Repository } else { New-TestFolderRepository }
         $source = New-FidelityVolume
         $backup = Backup-MeshVolume -Name $source -Repository $repository -Tag fidelity, $Kind
         $target = New-TestName 'mvrestored'
@@ -109,7 +102,7 @@ Describe 'Round trip to a <Kind> repository' -Tag Backup -ForEach @(
 
 Describe 'Archive readable without the module' -Tag Backup {
     BeforeAll {
-        $repository = New-FolderRepository
+        $repository = New-TestFolderRepository
         $source = New-FidelityVolume -NoHuge
         $backup = Backup-MeshVolume -Name $source -Repository $repository
         $archive = Join-Path $repository $backup.ArchiveName
@@ -149,7 +142,7 @@ Describe 'Archive readable without the module' -Tag Backup {
 
 Describe 'Engine data path' -Tag Backup {
     BeforeAll {
-        $repository = New-FolderRepository
+        $repository = New-TestFolderRepository
         $source = New-FidelityVolume -NoHuge
         $hostBackup = Backup-MeshVolume -Name $source -Repository $repository -DataPath Host
         $engineRestored = New-TestName 'mvengine'
@@ -186,7 +179,7 @@ Describe 'Engine data path' -Tag Backup {
 
 Describe 'Restore safety' -Tag Backup {
     BeforeAll {
-        $repository = New-FolderRepository
+        $repository = New-TestFolderRepository
         $source = New-TestVolume
         Invoke-InVolume $source 'echo original > /data/file; mkdir /data/folder'
         $backup = Backup-MeshVolume -Name $source -Repository $repository
@@ -242,7 +235,7 @@ Describe 'Restore safety' -Tag Backup {
 
 Describe 'Backup failures and options' -Tag Backup {
     BeforeAll {
-        $repository = New-FolderRepository
+        $repository = New-TestFolderRepository
     }
 
     It 'reports a missing volume and goes on with the others' {
@@ -259,7 +252,7 @@ Describe 'Backup failures and options' -Tag Backup {
     It 'leaves no manifest and no partial archive when cancelled' {
         $volume = New-TestVolume
         Invoke-InVolume $volume 'dd if=/dev/urandom of=/data/big bs=1048576 count=400 2>/dev/null'
-        $cancelRepository = New-FolderRepository
+        $cancelRepository = New-TestFolderRepository
         $shell = [powershell]::Create()
         $null = $shell.AddScript({
             param($modulePath, $volume, $repository)
@@ -290,7 +283,7 @@ Describe 'Backup failures and options' -Tag Backup {
     It 'starts the containers again when the backup fails' {
         $volume = New-TestVolume
         $container = New-TestContainer -Volume $volume -Start
-        $readOnly = New-FolderRepository
+        $readOnly = New-TestFolderRepository
         & chattr +i $readOnly 2>$null
         if ($LASTEXITCODE -ne 0) { Set-ItResult -Skipped -Because 'chattr is not supported here'; return }
         try {
@@ -314,7 +307,7 @@ Describe 'Backup failures and options' -Tag Backup {
 
 Describe 'Get-MeshVolumeBackup' -Tag Backup {
     BeforeAll {
-        $repository = New-FolderRepository
+        $repository = New-TestFolderRepository
         $volume = New-TestVolume
         $first = Backup-MeshVolume -Name $volume -Repository $repository -Tag daily
         Start-Sleep -Seconds 1.1

@@ -17,15 +17,11 @@ BeforeAll {
         $id
     }
 
-    function New-FolderRepository {
-        $path = Join-Path ([IO.Path]::GetTempPath()) (New-TestName 'mvrepo')
-        New-Item -ItemType Directory $path | Out-Null
-        $path
-    }
 }
 
 AfterAll {
     Remove-TestResources
+    Remove-TestRepositories
 }
 
 Describe 'Remove-MeshVolumeBackup' -Tag RemoveBackup {
@@ -35,7 +31,7 @@ Describe 'Remove-MeshVolumeBackup' -Tag RemoveBackup {
     }
 
     BeforeEach {
-        $repository = New-FolderRepository
+        $repository = New-TestFolderRepository
         $seed = Backup-MeshVolume -Name $volume -Repository $repository
         # Daily backups at 02:00 UTC over ten days, with a gap, and two on the last day.
         $days = 1, 2, 3, 5, 6, 7, 8, 9, 10

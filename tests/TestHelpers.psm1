@@ -50,5 +50,35 @@ function Remove-TestResources {
     if ($volumes) { & docker volume rm -f @volumes 2>&1 | Out-Null }
 }
 
-Export-ModuleMember -Function New-TestName, Get-TestImage, Invoke-Docker, New-TestVolume,
+$script:repositories = [System.Collections.Generic.List[string]]::new()
+
+function New-TestFolderRepository {
+    # A new empty folder repository, removed by Remove-TestRepositories.
+    $path = Join-Path ([IO.Path]::GetTempPath()) (New-TestName 'mvrepo')
+    New-Item -ItemType Directory $path | Out-Null
+    $script:repositories.Add($path)
+    $path
+}
+
+function New-TestS3Repository {
+    # A new prefix in the test bucket, whose objects Remove-TestRepositories deletes.
+    $location = "s3://$env:MESHVOLUME_TEST_S3_BUCKET/$(New-TestName 'repo')"
+    $script:repositories.Add($location)
+    $location
+}
+
+function Remove-TestRepositories {
+    foreach ($location in $script:repositories) {
+        if ($location.StartsWith('s3://')) {
+            & aws s3 rm --recursive --quiet "$location/" --endpoint-url $env:AWS_ENDPOINT_URL_S3 2>&1 | Out-Null
+        }
+        else {
+            & chattr -R -i $location 2>$null
+            Remove-Item -Recurse -Force $location -ErrorAction SilentlyContinue
+        }
+    }
+    $script:repositories.Clear()
+}
+
+Export-ModuleMember -Function New-TestFolderRepository, New-TestS3Repository, Remove-TestRepositories, New-TestName, Get-TestImage, Invoke-Docker, New-TestVolume,
     Invoke-InVolume, New-TestContainer, Remove-TestResources
