@@ -68,6 +68,8 @@ chmod 1777 'empty folder'
         throw "The restored volume differs from the original in $(@($differences).Count) line(s)."
     }
     Write-Host "Both volumes hold the same $(@($before).Count) entries (type, size, mode, owner, mtime, content)."
+    Write-Host "FileCount counts regular files; Entries also counts folders, links and the volume root."
+    Write-Host "The backup stays in $Repository; remove it with Remove-MeshVolumeBackup or delete the folder."
 }
 finally {
     foreach ($volume in $source, $restored) {

@@ -85,7 +85,7 @@ Describe 'Round trip to a <Kind> repository' -Tag Backup -ForEach @(
 
     It 'creates the target with the source volume labels' {
         $labels = (Invoke-Docker volume inspect $target | ConvertFrom-Json).Labels
-        $labels.'meshvolume.test' | Should -Be '1'
+        $labels.'meshvolume.test' | Should -Be (Get-TestLabelValue)
     }
 
     It 'lists the backup in the repository' {
@@ -185,6 +185,12 @@ Describe 'Restore safety' -Tag Backup {
         $backup = Backup-MeshVolume -Name $source -Repository $repository
     }
 
+    It 'restores into a new volume without a prompt' {
+        $target = New-TestName 'mvnoprompt'
+        $result = $backup | Restore-MeshVolume -TargetName $target
+        $result.CreatedVolume | Should -BeTrue
+    }
+
     It 'refuses a target that is not empty' {
         $target = New-TestVolume
         Invoke-InVolume $target 'echo precious > /data/keep'
@@ -230,6 +236,40 @@ Describe 'Restore safety' -Tag Backup {
         { $damaged | Restore-MeshVolume -TargetName $target -Force -ErrorAction Stop } |
             Should -Throw -ErrorId 'ArchiveChecksumMismatch,MeshVolume.Commands.RestoreMeshVolumeCommand'
         Invoke-InVolume $target 'cat /data/keep' | Should -Be 'precious'
+    }
+}
+
+Describe 'Volumes with driver options' -Tag Backup {
+    BeforeAll {
+        $repository = New-TestFolderRepository
+        $storage = Join-Path ([IO.Path]::GetTempPath()) (New-TestName 'mvbind')
+        New-Item -ItemType Directory $storage | Out-Null
+        $source = New-TestName 'mvbind'
+        Invoke-Docker volume create --label "meshvolume.test=$(Get-TestLabelValue)" --opt type=none --opt o=bind --opt device=$storage $source | Out-Null
+        Set-Content "$storage/db.txt" 'version-1'
+        $backup = Backup-MeshVolume -Name $source -Repository $repository
+        Set-Content "$storage/db.txt" 'version-2'
+    }
+
+    AfterAll {
+        Remove-Item -Recurse -Force $storage -ErrorAction SilentlyContinue
+    }
+
+    It 'restores a copy without touching the original storage' {
+        $copy = New-TestName 'mvcopy'
+        $warnings = $null
+        $result = $backup | Restore-MeshVolume -TargetName $copy -WarningVariable warnings -WarningAction SilentlyContinue
+        $result.CreatedVolume | Should -BeTrue
+        Get-Content "$storage/db.txt" | Should -Be 'version-2'
+        Invoke-InVolume $copy 'cat /data/db.txt' | Should -Be 'version-1'
+        (Invoke-Docker volume inspect $copy | ConvertFrom-Json).Options | Should -BeNullOrEmpty
+        "$warnings" | Should -Match 'driver options'
+    }
+
+    It 'refuses -Force when the engine cannot empty the storage' {
+        { $backup | Restore-MeshVolume -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'RestoreTargetNotEmpty,MeshVolume.Commands.RestoreMeshVolumeCommand'
+        Get-Content "$storage/db.txt" | Should -Be 'version-2'
     }
 }
 

@@ -1,8 +1,16 @@
 # Shared helpers of the Pester tests: unique names, the test image, and cleanup of what a
-# test creates on the engine. Every volume and container a test makes carries the label
-# meshvolume.test=1 and a random name, so nothing collides with a user's own.
+# test creates on the engine. Every volume and container a test makes carries a random name
+# and the label meshvolume.test=<run id>, so cleanup removes only what this test run made,
+# never a user's volumes or those of another run on the same engine.
 
 $script:TestLabel = 'meshvolume.test'
+if (-not $env:MESHVOLUME_TEST_RUN) { $env:MESHVOLUME_TEST_RUN = [guid]::NewGuid().ToString('N').Substring(0, 12) }
+$script:TestRun = $env:MESHVOLUME_TEST_RUN
+
+function Get-TestLabelValue {
+    # The value of the meshvolume.test label on everything this test run creates.
+    $script:TestRun
+}
 
 function New-TestName {
     param([string] $Prefix = 'mvtest')
@@ -22,7 +30,7 @@ function Invoke-Docker {
 
 function New-TestVolume {
     param([string] $Name = (New-TestName), [hashtable] $Labels = @{})
-    $labelArguments = @('--label', "$script:TestLabel=1")
+    $labelArguments = @('--label', "$script:TestLabel=$script:TestRun")
     foreach ($key in $Labels.Keys) { $labelArguments += @('--label', "$key=$($Labels[$key])") }
     Invoke-Docker volume create @labelArguments $Name | Out-Null
     $Name
@@ -31,22 +39,22 @@ function New-TestVolume {
 function Invoke-InVolume {
     # Runs a shell command in a throwaway container with the volume mounted at /data.
     param([Parameter(Mandatory)] [string] $Volume, [Parameter(Mandatory)] [string] $Script)
-    Invoke-Docker run --rm --network none --label "$script:TestLabel=1" -v "${Volume}:/data" (Get-TestImage) sh -c $Script
+    Invoke-Docker run --rm --network none --label "$script:TestLabel=$script:TestRun" -v "${Volume}:/data" (Get-TestImage) sh -c $Script
 }
 
 function New-TestContainer {
     # Creates (and optionally starts) a long-running container that mounts the volume at /data.
     param([Parameter(Mandatory)] [string] $Volume, [switch] $Start, [string] $Name = (New-TestName 'mvtest-ctr'))
-    Invoke-Docker create --network none --stop-timeout 1 --label "$script:TestLabel=1" --name $Name -v "${Volume}:/data" (Get-TestImage) sleep 3600 | Out-Null
+    Invoke-Docker create --network none --stop-timeout 1 --label "$script:TestLabel=$script:TestRun" --name $Name -v "${Volume}:/data" (Get-TestImage) sleep 3600 | Out-Null
     if ($Start) { Invoke-Docker start $Name | Out-Null }
     $Name
 }
 
 function Remove-TestResources {
     # Removes the containers, then the volumes, that carry the test label.
-    $containers = & docker ps -aq --filter "label=$script:TestLabel=1"
+    $containers = & docker ps -aq --filter "label=$script:TestLabel=$script:TestRun"
     if ($containers) { & docker rm -f @containers 2>&1 | Out-Null }
-    $volumes = & docker volume ls -q --filter "label=$script:TestLabel=1"
+    $volumes = & docker volume ls -q --filter "label=$script:TestLabel=$script:TestRun"
     if ($volumes) { & docker volume rm -f @volumes 2>&1 | Out-Null }
 }
 
@@ -80,5 +88,5 @@ function Remove-TestRepositories {
     $script:repositories.Clear()
 }
 
-Export-ModuleMember -Function New-TestFolderRepository, New-TestS3Repository, Remove-TestRepositories, New-TestName, Get-TestImage, Invoke-Docker, New-TestVolume,
+Export-ModuleMember -Function Get-TestLabelValue, New-TestFolderRepository, New-TestS3Repository, Remove-TestRepositories, New-TestName, Get-TestImage, Invoke-Docker, New-TestVolume,
     Invoke-InVolume, New-TestContainer, Remove-TestResources

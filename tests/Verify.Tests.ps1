@@ -357,7 +357,7 @@ Describe 'Test-MeshVolumePersistence drill' -Tag Verify {
             'Back up volume', 'Remove volume', 'Restore volume', 'Compare with manifest',
             'Start probe container', 'Read sentinel after restore')
         Get-VolumeRemoval $volume $since | Should -Be @('destroy')
-        (Invoke-Docker volume inspect $volume | ConvertFrom-Json).Labels.'meshvolume.test' | Should -Be '1'
+        (Invoke-Docker volume inspect $volume | ConvertFrom-Json).Labels.'meshvolume.test' | Should -Be (Get-TestLabelValue)
         Compare-Object $before (Get-VolumeListing $volume -WithoutRoot) | Should -BeNullOrEmpty
         Get-ProbeContainer $volume | Should -BeNullOrEmpty
     }

@@ -62,6 +62,11 @@ Describe 'Get-MeshVolume' -Tag Volume {
             Should -Throw -ErrorId 'VolumeNotFound,MeshVolume.Commands.GetMeshVolumeCommand'
     }
 
+    It 'reports an unreachable TCP engine clearly' {
+        { Get-MeshVolume -DockerHost 'tcp://127.0.0.1:1' -ErrorAction Stop } |
+            Should -Throw -ErrorId 'EngineUnreachable,MeshVolume.Commands.GetMeshVolumeCommand'
+    }
+
     It 'fails fast on an unreachable engine with a clear error' {
         $watch = [System.Diagnostics.Stopwatch]::StartNew()
         $caught = $null

@@ -50,6 +50,7 @@ namespace MeshVolume
         public const string RetentionWouldRemoveAll = "RetentionWouldRemoveAll";
         public const string OperationCancelled = "OperationCancelled";
         public const string ContainerRestartFailed = "ContainerRestartFailed";
+        public const string CompressionLevelInvalid = "CompressionLevelInvalid";
         public const string FileNameNotUtf8 = "FileNameNotUtf8";
         public const string ArchivePathUnsafe = "ArchivePathUnsafe";
 

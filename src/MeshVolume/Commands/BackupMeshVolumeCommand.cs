@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Management.Automation;
+using System.Threading.Tasks;
 using MeshVolume.Model;
 using MeshVolume.Services;
 using MeshVolume.Services.Archive;
@@ -52,6 +53,18 @@ namespace MeshVolume.Commands
         /// </summary>
         [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
         public long? SizeBytes { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            if (Compression == CompressionMethod.Gzip &&
+                MyInvocation.BoundParameters.ContainsKey(nameof(CompressionLevel)) && CompressionLevel > 9)
+            {
+                ThrowTerminating($"The compression level {CompressionLevel} is invalid for gzip, " +
+                    "which takes 1 to 9. Choose a level from 1 to 9, or -Compression Zstd.",
+                    MeshErrors.CompressionLevelInvalid, ErrorCategory.InvalidArgument, CompressionLevel);
+            }
+        }
 
         protected override void ProcessRecord()
         {
@@ -103,12 +116,7 @@ namespace MeshVolume.Commands
             {
                 if (stopped.Count > 0)
                 {
-                    var failures = RunAsync(_ => control.StartAsync(stopped, Report));
-                    foreach (string failure in failures)
-                    {
-                        WriteError(failure, MeshErrors.ContainerRestartFailed,
-                            ErrorCategory.ResourceUnavailable, name);
-                    }
+                    RestartContainers(control, stopped, name);
                 }
             }
 
@@ -117,6 +125,28 @@ namespace MeshVolume.Commands
             info.StoppedContainers = stopped.Select(c => c.Name).ToArray();
             info.Duration = watch.Elapsed;
             WriteObject(info);
+        }
+
+        // Runs outside the pump and without the cancellation token: after Ctrl+C the pipeline
+        // accepts no more output, but the containers must still be started again.
+        private void RestartContainers(
+            ContainerControl control, IReadOnlyList<MeshVolumeContainerInfo> stopped, string name)
+        {
+            IReadOnlyList<string> failures = Task.Run(() => control.StartAsync(stopped, null))
+                .GetAwaiter().GetResult();
+            try
+            {
+                WriteVerbose($"Started again: {string.Join(", ", stopped.Select(c => c.Name))}.");
+                foreach (string failure in failures)
+                {
+                    WriteError(failure, MeshErrors.ContainerRestartFailed,
+                        ErrorCategory.ResourceUnavailable, name);
+                }
+            }
+            catch (PipelineStoppedException)
+            {
+                // Nothing can be reported once the pipeline stops; the failures stay unreported.
+            }
         }
 
         private BackupManifest Run(string name, Services.Repository.IBackupRepository repository)

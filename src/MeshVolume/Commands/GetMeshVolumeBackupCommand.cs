@@ -71,7 +71,7 @@ namespace MeshVolume.Commands
             // Ids carry whole seconds, so the window is widened by one second here and applied
             // exactly to the manifest's time below.
             var candidates = listings.Where(l =>
-                l.ManifestName != null && InWindow(l.CreatedUtc, TimeSpan.FromSeconds(1)));
+                l.IsComplete && InWindow(l.CreatedUtc, TimeSpan.FromSeconds(1)));
             if (Id != null)
             {
                 candidates = candidates.Where(l =>

@@ -57,9 +57,21 @@ namespace MeshVolume.Commands
             var (volumes, sizes, users) = RunAsync(async token =>
             {
                 var listed = await service.ListAsync(filters, token).ConfigureAwait(false);
-                var sizeTable = wantSize
-                    ? await service.GetSizesAsync(token).ConfigureAwait(false)
-                    : null;
+                IDictionary<string, long> sizeTable = null;
+                if (wantSize)
+                {
+                    try
+                    {
+                        sizeTable = await service.GetSizesAsync(token).ConfigureAwait(false);
+                    }
+                    catch (Docker.DotNet.DockerApiException ex)
+                    {
+                        string reason = VolumeService.EngineMessage(ex);
+                        Post(() => WriteWarning("The engine did not report volume sizes " +
+                            $"({reason}); SizeBytes is empty. Run the command again later."));
+                    }
+                }
+
                 var usage = await service.GetVolumeUsersAsync(token).ConfigureAwait(false);
                 return (listed, sizeTable, usage);
             });

@@ -43,16 +43,56 @@ namespace MeshVolume.Commands
                 _pipelineThreadId = Environment.CurrentManagedThreadId;
             }
 
+            // Off the pipeline thread (a nested call from running work) there is no pump to
+            // run: pumping there would race the pipeline thread for the queue and deadlock.
+            if (Environment.CurrentManagedThreadId != _pipelineThreadId)
+            {
+                return work(CancellationToken).GetAwaiter().GetResult();
+            }
+
             Task<T> task = Task.Run(() => work(CancellationToken));
             task.ContinueWith(_ => _pipelineQueue.Add(() => { }), TaskScheduler.Default);
+
+            // Once the pipeline stops, every Write* throws. The work is still waited for, so
+            // its cleanup (removing a helper container, starting stopped containers) finishes
+            // before the cmdlet is disposed; then the stop is raised.
+            PipelineStoppedException stopped = null;
             while (!task.IsCompleted)
             {
                 Action action = _pipelineQueue.Take();
-                action();
+                stopped = Execute(action, stopped);
             }
 
-            DrainPipelineQueue();
+            while (_pipelineQueue.TryTake(out Action remaining))
+            {
+                stopped = Execute(remaining, stopped);
+            }
+
+            if (stopped != null)
+            {
+                task.ContinueWith(t => t.Exception, TaskScheduler.Default).Wait();
+                throw stopped;
+            }
+
             return task.GetAwaiter().GetResult();
+        }
+
+        private static PipelineStoppedException Execute(Action action, PipelineStoppedException stopped)
+        {
+            if (stopped != null)
+            {
+                return stopped;
+            }
+
+            try
+            {
+                action();
+                return null;
+            }
+            catch (PipelineStoppedException ex)
+            {
+                return ex;
+            }
         }
 
         /// <summary>Runs asynchronous work that returns nothing, as <see cref="RunAsync{T}"/>.</summary>
@@ -95,9 +135,16 @@ namespace MeshVolume.Commands
                 finally
                 {
                     timer.Change(Timeout.Infinite, Timeout.Infinite);
-                    DrainPipelineQueue();
-                    record.RecordType = ProgressRecordType.Completed;
-                    WriteProgress(record);
+                    try
+                    {
+                        DrainPipelineQueue();
+                        record.RecordType = ProgressRecordType.Completed;
+                        WriteProgress(record);
+                    }
+                    catch (PipelineStoppedException)
+                    {
+                        // The pipeline is stopping: no progress record can be written any more.
+                    }
                 }
             }
         }

@@ -136,7 +136,7 @@ namespace MeshVolume.Commands
         private void RemoveIncomplete(IBackupRepository repository, IReadOnlyList<BackupListing> listings)
         {
             foreach (BackupListing listing in listings.Where(l =>
-                l.ManifestName == null || l.ArchiveName == null))
+                !l.IsComplete))
             {
                 WriteObject(Remove(repository, ToInfo(repository, listing, keep: false, null)));
             }
@@ -147,7 +147,7 @@ namespace MeshVolume.Commands
         {
             RetentionPolicy policy = BuildPolicy();
             TimeZoneInfo zone = ResolveTimeZone();
-            foreach (var volume in listings.Where(l => l.ManifestName != null && l.ArchiveName != null)
+            foreach (var volume in listings.Where(l => l.IsComplete)
                 .GroupBy(l => l.VolumeName))
             {
                 var backups = volume.ToDictionary(l => l.Id, StringComparer.Ordinal);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Management.Automation;
 using MeshVolume.Model;
+using MeshVolume.Services;
 using MeshVolume.Services.Backup;
 
 namespace MeshVolume.Commands
@@ -46,7 +47,13 @@ namespace MeshVolume.Commands
                     token => catalog.FindAsync(VolumeName, Id, token));
                 string action = $"Restore backup {backup.Id} of '{backup.VolumeName}' from " +
                     $"{repository.Location}" + (Force ? ", replacing any contents" : "");
-                bool confirmed = Force && !MyInvocation.BoundParameters.ContainsKey("WhatIf")
+                // Restoring into a volume that does not exist yet changes nothing that is there,
+                // so it asks for confirmation only when -Confirm is given.
+                var volumes = new VolumeService(Engine);
+                bool exists = RunAsync(token => volumes.TryInspectAsync(target, token)) != null;
+                bool whatIf = MyInvocation.BoundParameters.ContainsKey("WhatIf");
+                bool askedToConfirm = MyInvocation.BoundParameters.ContainsKey("Confirm");
+                bool confirmed = (Force || !exists) && !whatIf && !askedToConfirm
                     ? true
                     : ShouldProcess(target, action);
                 if (!confirmed)

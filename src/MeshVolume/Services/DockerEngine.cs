@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Net.Http;
 using System.Runtime.InteropServices;
@@ -108,9 +109,7 @@ namespace MeshVolume.Services
                     }
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested &&
-                    (ex is HttpRequestException || ex is IOException || ex is TimeoutException ||
-                     ex is OperationCanceledException || ex is DockerApiException ||
-                     ex is System.Net.Sockets.SocketException))
+                    IsConnectionFailure(ex))
                 {
                     throw Unreachable(endpoint, ex);
                 }
@@ -119,6 +118,18 @@ namespace MeshVolume.Services
                 DockerClient client = Build(endpoint, api, TimeSpan.FromMinutes(5));
                 return new DockerEngine(endpoint, client, api, version.Version);
             }
+        }
+
+        private static bool IsConnectionFailure(Exception ex)
+        {
+            if (ex is AggregateException aggregate)
+            {
+                return aggregate.InnerExceptions.All(IsConnectionFailure);
+            }
+
+            return ex is HttpRequestException || ex is IOException || ex is TimeoutException ||
+                ex is OperationCanceledException || ex is DockerApiException ||
+                ex is System.Net.Sockets.SocketException;
         }
 
         private static Version ChooseApiVersion(string engineApiVersion)
@@ -205,7 +216,8 @@ namespace MeshVolume.Services
             string name = endpoint.Scheme == "unix" ? "unix://" + endpoint.AbsolutePath
                 : endpoint.ToString();
             return new MeshVolumeException(
-                $"Cannot reach the Docker engine at {name}: {inner.GetBaseException().Message}. " +
+                $"Cannot reach the Docker engine at {name}: " +
+                $"{inner.GetBaseException().Message.TrimEnd('.')}. " +
                 "Check that the engine is running, or choose another with -DockerHost or the " +
                 "DOCKER_HOST environment variable.",
                 MeshErrors.EngineUnreachable, ErrorCategory.ConnectionError, inner);

@@ -43,6 +43,9 @@ namespace MeshVolume.Services
             await EnsureImageAsync(engine, cancellationToken).ConfigureAwait(false);
             var parameters = new CreateContainerParameters
             {
+                // A recognisable name, so a helper left by a killed process is easy to spot
+                // in 'docker ps -a' and in errors that list a volume's containers.
+                Name = "meshvolume-helper-" + Guid.NewGuid().ToString("N").Substring(0, 12),
                 Image = ImageName,
                 Cmd = new List<string> { "/meshvolume-helper" },
                 Labels = new Dictionary<string, string>

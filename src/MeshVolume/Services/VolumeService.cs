@@ -98,8 +98,7 @@ namespace MeshVolume.Services
         {
             // Engines before API 1.52 list volumes under "Volumes"; newer ones under
             // "VolumeUsage.Items", which is the only shape the client library's model reads.
-            byte[] body = await EngineRawRequest.GetAsync(
-                _engine.Client, "system/df", cancellationToken).ConfigureAwait(false);
+            byte[] body = await GetDiskUsageAsync(cancellationToken).ConfigureAwait(false);
             if (body != null)
             {
                 return DiskUsageParser.ParseVolumeSizes(body);
@@ -119,6 +118,25 @@ namespace MeshVolume.Services
             }
 
             return sizes;
+        }
+
+        // The engine runs one disk-usage query at a time and rejects others meanwhile, so a
+        // busy engine is asked again a few times before giving up.
+        private async Task<byte[]> GetDiskUsageAsync(CancellationToken cancellationToken)
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return await EngineRawRequest.GetAsync(_engine.Client, "system/df", cancellationToken)
+                        .ConfigureAwait(false);
+                }
+                catch (DockerApiException ex) when (attempt < 6 &&
+                    (ex.ResponseBody ?? string.Empty).Contains("already running"))
+                {
+                    await Task.Delay(200 * attempt, cancellationToken).ConfigureAwait(false);
+                }
+            }
         }
 
         /// <summary>All containers, running or not, with the volumes they mount, by volume name.</summary>

@@ -27,6 +27,9 @@ namespace MeshVolume.Services.Backup
         public string ArchiveName { get; set; }
 
         public long ArchiveSize { get; set; }
+
+        /// <summary>True when both the manifest and the archive are there.</summary>
+        public bool IsComplete => ManifestName != null && ArchiveName != null;
     }
 
     /// <summary>Finds and reads the backups of a repository.</summary>
@@ -130,7 +133,7 @@ namespace MeshVolume.Services.Backup
         {
             IReadOnlyList<BackupListing> listings = await ListAsync(volumeName, cancellationToken)
                 .ConfigureAwait(false);
-            BackupListing match = listings.FirstOrDefault(b => b.ManifestName != null &&
+            BackupListing match = listings.FirstOrDefault(b => b.IsComplete &&
                 (id == null || string.Equals(b.Id, id, StringComparison.OrdinalIgnoreCase)));
             if (match == null)
             {

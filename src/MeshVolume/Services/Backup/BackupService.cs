@@ -90,33 +90,61 @@ namespace MeshVolume.Services.Backup
             BackupRequest request, VolumeResponse volume, bool host, Stream destination,
             BackupManifest manifest, CancellationToken cancellationToken)
         {
-            using (var hashing = new HashingStream(destination, leaveOpen: true))
+            var hashing = new HashingStream(destination, leaveOpen: true);
+            Stream compressed = null;
+            BackgroundWriteStream background = null;
+            TarArchiveWriter tar = null;
+            try
             {
                 // Compression runs on its own thread, so reading, hashing and tar framing use
                 // the other core.
-                using (Stream compressed = ArchiveCompression.Create(
-                    hashing, request.Compression, request.CompressionLevel, leaveOpen: true))
-                using (var background = new BackgroundWriteStream(compressed, leaveOpen: true))
-                using (var tar = new TarArchiveWriter(background, leaveOpen: true))
+                compressed = ArchiveCompression.Create(
+                    hashing, request.Compression, request.CompressionLevel, leaveOpen: true);
+                background = new BackgroundWriteStream(compressed, leaveOpen: true);
+                tar = new TarArchiveWriter(background, leaveOpen: true);
+                var recorder = new ManifestRecorder(manifest, tar, request.Progress);
+                if (host)
                 {
-                    var recorder = new ManifestRecorder(manifest, tar, request.Progress);
-                    if (host)
-                    {
-                        await ReadFromHostAsync(volume.Mountpoint, recorder, request.Warn,
-                            cancellationToken).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await ReadFromEngineAsync(volume.Name, recorder, cancellationToken)
-                            .ConfigureAwait(false);
-                    }
-
-                    await tar.FinishAsync(cancellationToken).ConfigureAwait(false);
-                    background.Flush();
+                    await ReadFromHostAsync(volume.Mountpoint, recorder, request.Warn,
+                        cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await ReadFromEngineAsync(volume.Name, recorder, cancellationToken)
+                        .ConfigureAwait(false);
                 }
 
+                await tar.FinishAsync(cancellationToken).ConfigureAwait(false);
+                tar.Dispose();
+                background.Dispose();
+                compressed.Dispose();
                 manifest.ArchiveSize = hashing.ByteCount;
                 manifest.ArchiveSha256 = hashing.GetSha256Hex();
+            }
+            catch (Exception)
+            {
+                // Closing the streams of a failed backup writes into an upload that may be
+                // closed already; those errors would hide the failure the user must see.
+                DisposeQuietly(tar);
+                DisposeQuietly(background);
+                DisposeQuietly(compressed);
+                throw;
+            }
+            finally
+            {
+                DisposeQuietly(hashing);
+            }
+        }
+
+        private static void DisposeQuietly(IDisposable disposable)
+        {
+            try
+            {
+                disposable?.Dispose();
+            }
+            catch (Exception)
+            {
+                // See the caller: the first failure is the one reported.
             }
         }
 
@@ -158,6 +186,7 @@ namespace MeshVolume.Services.Backup
                     while ((entry = await reader.ReadNextEntryAsync(cancellationToken)
                         .ConfigureAwait(false)) != null)
                     {
+                        RejectUndecodableName(entry);
                         entry.Path = VolumePaths.FromEngineArchive(entry.Path);
                         if (entry.Type == EntryType.HardLink)
                         {
@@ -173,6 +202,26 @@ namespace MeshVolume.Services.Backup
             {
                 await helper.DisposeAsync().ConfigureAwait(false);
             }
+        }
+
+        // The archive reader decodes names leniently, turning bytes that are not UTF-8 into
+        // U+FFFD; two such names could then collide and one file would be lost on restore.
+        // NOTE: a name that really contains U+FFFD is rejected too; the host path can tell.
+        private static void RejectUndecodableName(ArchiveEntry entry)
+        {
+            string path = entry.Path ?? string.Empty;
+            string target = entry.LinkTarget ?? string.Empty;
+            if (path.IndexOf('\uFFFD') < 0 && target.IndexOf('\uFFFD') < 0)
+            {
+                return;
+            }
+
+            throw new MeshVolumeException(
+                $"The volume has an entry whose name is not valid UTF-8 ('{path}', with the " +
+                "undecodable bytes shown as U+FFFD). Read through the engine, it cannot be kept " +
+                "exactly. Rename it, or back up on the engine's host, where the volume's folder " +
+                "is read directly and the error names the bytes.",
+                MeshErrors.FileNameNotUtf8, ErrorCategory.InvalidData);
         }
 
         private static MeshVolumeException Failed(string volumeName, Exception ex)

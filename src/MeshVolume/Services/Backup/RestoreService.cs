@@ -84,10 +84,8 @@ namespace MeshVolume.Services.Backup
                 .ConfigureAwait(false);
             if (volume == null)
             {
-                request.Report?.Invoke($"Creating the volume '{target}' with driver " +
-                    $"'{manifest.Driver}' and the backup's options and labels.");
-                volume = await _volumes.CreateAsync(target, manifest.Driver, manifest.DriverOptions,
-                    manifest.Labels, cancellationToken).ConfigureAwait(false);
+                volume = await CreateTargetAsync(request, target, cancellationToken)
+                    .ConfigureAwait(false);
                 outcome.CreatedVolume = true;
             }
             else
@@ -113,6 +111,50 @@ namespace MeshVolume.Services.Backup
             }
 
             return outcome;
+        }
+
+        // Driver options such as a bind or NFS device name the storage that holds the data, so
+        // a copy under another name with the same options would write into the original's
+        // storage. Such a copy is created as a plain local volume instead. The new volume is
+        // checked to be empty, because options can also point at storage that holds data.
+        private async Task<VolumeResponse> CreateTargetAsync(
+            RestoreRequest request, string target, CancellationToken cancellationToken)
+        {
+            BackupManifest manifest = request.Manifest;
+            bool copy = !string.Equals(target, manifest.VolumeName, StringComparison.Ordinal);
+            bool hasOptions = manifest.DriverOptions != null && manifest.DriverOptions.Count > 0;
+            string driver = manifest.Driver;
+            IDictionary<string, string> options = manifest.DriverOptions;
+            if (copy && hasOptions)
+            {
+                driver = "local";
+                options = new Dictionary<string, string>();
+                string listed = string.Join(", ",
+                    manifest.DriverOptions.Select(pair => pair.Key + "=" + pair.Value));
+                request.Warn?.Invoke(
+                    $"The volume '{manifest.VolumeName}' had driver options ({listed}) that name " +
+                    $"its storage; '{target}' is created as a plain local volume so the copy cannot " +
+                    "write into that storage. To restore into other storage, create the target " +
+                    "first with New-MeshVolume and restore into it.");
+            }
+
+            request.Report?.Invoke($"Creating the volume '{target}' with driver '{driver}'" +
+                (copy && hasOptions ? "" : " and the backup's options") + " and labels.");
+            VolumeResponse volume = await _volumes.CreateAsync(
+                target, driver, options, manifest.Labels, cancellationToken).ConfigureAwait(false);
+            bool host = VolumePaths.UseHostPath(_engine, volume, request.DataPath);
+            if (!request.Force && !await IsEmptyAsync(volume, host, cancellationToken).ConfigureAwait(false))
+            {
+                await _volumes.RemoveAsync(target, cancellationToken).ConfigureAwait(false);
+                throw new MeshVolumeException(
+                    $"The volume '{target}' was created with the backup's driver options, but the " +
+                    "storage they name already holds files. The volume definition was removed " +
+                    "again and the files are untouched. Use -Force to restore over them, or " +
+                    "restore into another volume with -TargetName.",
+                    MeshErrors.RestoreTargetNotEmpty, ErrorCategory.ResourceExists);
+            }
+
+            return volume;
         }
 
         // An existing volume is only touched when the user forced it, no container runs on it,
@@ -149,6 +191,16 @@ namespace MeshVolume.Services.Backup
             request.Report?.Invoke("Checking the archive's SHA-256 before replacing the contents " +
                 $"of the volume '{volume.Name}'.");
             await VerifyArchiveAsync(request, cancellationToken).ConfigureAwait(false);
+
+            if (!host && volume.Options != null && volume.Options.Count > 0)
+            {
+                throw new MeshVolumeException(
+                    $"The volume '{volume.Name}' is not empty and keeps its data in storage named " +
+                    "by driver options, which this module cannot empty through the engine. Empty " +
+                    "that storage yourself and restore again, or restore into another volume " +
+                    "with -TargetName.",
+                    MeshErrors.RestoreTargetNotEmpty, ErrorCategory.ResourceExists);
+            }
 
             request.Report?.Invoke($"Removing the current contents of the volume '{volume.Name}'.");
             if (host)
