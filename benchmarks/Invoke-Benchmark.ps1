@@ -1,0 +1,761 @@
+<#
+.SYNOPSIS
+    Measures Backup-MeshVolume and Restore-MeshVolume against the usual alternatives, prints
+    the results as Markdown tables and writes the same figures as JSON.
+.DESCRIPTION
+    Generates a reproducible data set in a new Docker volume (from -Seed), then in each of
+    -Runs rounds backs it up with every method and restores every backup into a new, empty
+    volume. Every MeshVolume measurement runs in a new pwsh process, and every measurement
+    reports the wall time and the peak RSS of the largest process it started.
+
+    Methods (the -Method names):
+      MeshVolume        Backup-MeshVolume / Restore-MeshVolume with a folder repository
+      MeshVolumeEngine  the same with -DataPath Engine (through the engine's archive API)
+      HostTar           tar | zstd -3 -T0 on the host, and zstd -dc | tar -x: the machine's limit
+      DockerRunLog      docker run IMAGE tar | zstd, with the engine's default log driver
+      DockerRunNoLog    the same with --log-driver none
+      DockerCp          docker cp CONTAINER:/data - | zstd, and zstd -dc | docker cp -
+      Restic            restic's first backup of the volume's folder, and restic restore
+      MeshVolumeS3      Backup-MeshVolume / Restore-MeshVolume with an s3:// repository
+      AwsCopy           aws s3 cp of MeshVolume's finished archive up, and down to a file
+      AwsStream         tar | zstd | aws s3 cp -, and aws s3 cp - | zstd -dc | tar -x
+
+    Fairness: every method writes its archive to the same disk and flushes it (MeshVolume and
+    restic call fsync themselves; the shell pipelines end with 'sync FILE'). Every restore
+    goes into a new, empty volume and ends with 'sync --file-system' on the volumes' file
+    system before the clock stops. Nothing is dropped from the page cache for any method: the
+    data set and the archives are read while they are cached. Restored volumes are removed
+    after each round, and a restore starts at least -SettleSeconds after such a removal,
+    because ext4 creates files slowly for about a minute after many were deleted.
+
+    Needs Linux, root (to write volume folders), docker, tar, zstd and /usr/bin/time, and for
+    some methods restic and aws (Debian awscli). It starts the test environment of
+    tests/TestEnvironment.psm1 (a Docker engine, the test image and Ceph radosgw S3) unless
+    DOCKER_HOST and the S3 variables already point to servers that respond.
+.EXAMPLE
+    ./benchmarks/Invoke-Benchmark.ps1 -ModulePath ./out/MeshVolume/MeshVolume.psd1
+
+    The full benchmark: both data sets, 3 rounds each.
+.EXAMPLE
+    ./benchmarks/Invoke-Benchmark.ps1 -Scale 0.05 -Runs 1 -Method MeshVolume, HostTar
+
+    A quick check on a data set of about 50 MB.
+#>
+[CmdletBinding()]
+param(
+    # Module manifest to measure; defaults to the build output.
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../out/MeshVolume/MeshVolume.psd1'),
+
+    # Data sets to measure: Mixed (about 1 GiB) and SmallFiles (100,000 small files).
+    [string[]] $DataSet = @('Mixed', 'SmallFiles'),
+
+    # Rounds of measurements; the tables show the median, the minimum and the maximum.
+    [ValidateRange(1, 50)]
+    [int] $Runs = 3,
+
+    # Multiplies every file size and file count of the data sets, such as 0.05 for a quick run.
+    [ValidateRange(0.0001, 100)]
+    [double] $Scale = 1,
+
+    # Seed of the data set generator; the same seed gives the same files.
+    [long] $Seed = 1,
+
+    # Methods to measure (wildcards allowed); see the description for the names. Here and in
+    # -DataSet, 'a,b' in one argument counts as two names, for pwsh -File callers.
+    [string[]] $Method = '*',
+
+    # Folder for archives and restic repositories; it should be on the disk of the volumes.
+    [string] $WorkFolder = '/tmp',
+
+    # JSON file for the results; defaults to benchmarks/results/benchmark-<time>.json.
+    [string] $JsonPath,
+
+    # Seconds to wait after removing volumes before a restore starts.
+    [ValidateRange(0, 600)]
+    [int] $SettleSeconds = 60,
+
+    # Image for the docker run and docker cp methods.
+    [string] $Image
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+Import-Module (Join-Path $PSScriptRoot 'BenchmarkTools.psm1') -Force
+
+$AllMethods = @(
+    @{ Id = 'MeshVolume'; Group = 'Folder'
+        Backup = 'Backup-MeshVolume (folder)'; Restore = 'Restore-MeshVolume (folder)' }
+    @{ Id = 'MeshVolumeEngine'; Group = 'Folder'
+        Backup = 'Backup-MeshVolume -DataPath Engine'
+        Restore = 'Restore-MeshVolume -DataPath Engine' }
+    @{ Id = 'HostTar'; Group = 'Folder'
+        Backup = 'tar | zstd on the host (limit)'; Restore = 'zstd -dc | tar -x on the host (limit)' }
+    @{ Id = 'DockerRunLog'; Group = 'Folder'
+        Backup = 'docker run tar | zstd (LOGDRIVER log)'
+        Restore = 'zstd -dc | docker run -i tar -x (LOGDRIVER log)' }
+    @{ Id = 'DockerRunNoLog'; Group = 'Folder'
+        Backup = 'docker run --log-driver none tar | zstd'
+        Restore = 'zstd -dc | docker run -i --log-driver none tar -x' }
+    @{ Id = 'DockerCp'; Group = 'Folder'
+        Backup = 'docker cp | zstd (archive API)'; Restore = 'zstd -dc | docker cp - (archive API)' }
+    @{ Id = 'Restic'; Group = 'Folder'
+        Backup = 'restic backup (first)'; Restore = 'restic restore' }
+    @{ Id = 'MeshVolumeS3'; Group = 'S3'
+        Backup = 'Backup-MeshVolume (S3)'; Restore = 'Restore-MeshVolume (S3)' }
+    @{ Id = 'AwsCopy'; Group = 'S3'
+        Backup = 'aws s3 cp of the finished archive'; Restore = 'aws s3 cp down to a file' }
+    @{ Id = 'AwsStream'; Group = 'S3'
+        Backup = 'tar | zstd | aws s3 cp -'; Restore = 'aws s3 cp - | zstd -dc | tar -x' }
+)
+# The method each group's ratios are relative to.
+$ReferenceMethod = @{ Folder = 'MeshVolume'; S3 = 'MeshVolumeS3' }
+
+# Runs in a new pwsh: imports the module, runs one cmdlet with the parameters from
+# MVBENCH_PARAMETERS (JSON), and prints the timings and the cmdlet's output as one JSON line.
+$ChildScript = @'
+$ErrorActionPreference = 'Stop'
+$watch = [System.Diagnostics.Stopwatch]::StartNew()
+Import-Module $env:MVBENCH_MODULE
+$importSeconds = $watch.Elapsed.TotalSeconds
+$parameters = ConvertFrom-Json $env:MVBENCH_PARAMETERS -AsHashtable
+$watch.Restart()
+$result = & $env:MVBENCH_COMMAND @parameters
+[pscustomobject]@{
+    ImportSeconds = $importSeconds
+    CmdletSeconds = $watch.Elapsed.TotalSeconds
+    Id = $result.Id
+    ArchiveName = $result.ArchiveName
+    ArchiveSize = $result.ArchiveSize
+    DataPath = $result.DataPath
+} | ConvertTo-Json -Compress
+'@
+$EncodedChildScript = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($ChildScript))
+
+#region Settings and checks
+
+function Resolve-MethodSelection {
+    $selected = @($AllMethods | Where-Object {
+            $id = $_.Id
+            @($Method | Where-Object { $id -like $_ }).Count -gt 0
+        })
+    if ($selected.Count -eq 0) {
+        throw "No method matches -Method $($Method -join ', '). Use names from Get-Help $PSCommandPath."
+    }
+    $ids = $selected.Id
+    if ('AwsCopy' -in $ids -and 'MeshVolume' -notin $ids) {
+        # AwsCopy uploads the archive that Backup-MeshVolume wrote to the folder.
+        Write-Host 'AwsCopy uploads the archive of the MeshVolume method, so MeshVolume is measured too.'
+        $selected = @($AllMethods | Where-Object { $_.Id -eq 'MeshVolume' -or $_.Id -in $ids })
+    }
+
+    $missing = @{}
+    foreach ($tool in 'docker', 'tar', 'zstd', 'bash', 'sync', '/usr/bin/time') {
+        if (-not (Get-Command $tool -CommandType Application -ErrorAction Ignore)) {
+            throw "$tool not found: the benchmark needs docker, tar, zstd, bash and /usr/bin/time."
+        }
+    }
+    if (-not (Get-Command restic -CommandType Application -ErrorAction Ignore)) {
+        $missing['Restic'] = 'restic is not installed (Debian package restic)'
+    }
+    if (-not $script:AwsCommand) {
+        foreach ($id in 'AwsCopy', 'AwsStream') { $missing[$id] = 'aws is not installed (Debian package awscli)' }
+    }
+    foreach ($item in @($selected)) {
+        if ($missing.ContainsKey($item.Id)) {
+            Write-Warning "Skipping $($item.Id): $($missing[$item.Id])."
+            $selected = @($selected | Where-Object Id -ne $item.Id)
+        }
+    }
+    $selected
+}
+
+function Get-ToolVersions {
+    [ordered]@{
+        Kernel = (& uname -r)
+        Processors = [Environment]::ProcessorCount
+        MemoryGiB = [math]::Round((Get-Content /proc/meminfo -TotalCount 1).Split(' ',
+                [StringSplitOptions]::RemoveEmptyEntries)[1] / 1MB, 1)
+        PowerShell = $PSVersionTable.PSVersion.ToString()
+        DockerEngine = (& docker version --format '{{.Server.Version}}' 2>$null)
+        DockerLogDriver = $script:LogDriver
+        Tar = (& tar --version | Select-Object -First 1)
+        Zstd = (& zstd --version)
+        Restic = (& restic version 2>$null)
+        Aws = if ($script:AwsCommand) { (& $script:AwsCommand --version 2>&1) -join ' ' }
+    }
+}
+
+#endregion
+
+#region Measurements
+
+function Get-MeshVolumeScript([string] $Command, [hashtable] $Parameters) {
+    $json = $Parameters | ConvertTo-Json -Compress
+    $variables = "export MVBENCH_MODULE=$(ConvertTo-BashLiteral $ModulePath)`n" +
+        "export MVBENCH_COMMAND=$Command`n" +
+        "export MVBENCH_PARAMETERS=$(ConvertTo-BashLiteral $json)`n"
+    $variables + "$script:PwshCommandLine -NoProfile -NonInteractive -EncodedCommand " +
+        $EncodedChildScript
+}
+
+function Get-AwsArguments {
+    "--endpoint-url $(ConvertTo-BashLiteral $env:AWS_ENDPOINT_URL_S3) --only-show-errors"
+}
+
+function Get-S3Url([string] $Key) {
+    "s3://$env:MESHVOLUME_TEST_S3_BUCKET/$Key"
+}
+
+function New-HelperContainer([string] $Volume) {
+    Invoke-Checked docker @('container', 'create', '--network', 'none', '--label',
+        "meshvolume.benchmark=$SessionId", '--volume', "${Volume}:/data", $Image, 'true')
+}
+
+function Invoke-Backup($Context, [string] $Id) {
+    $q = { param($text) ConvertTo-BashLiteral $text }
+    $source = $Context.Source
+    $folder = Join-Path $Context.RunFolder $Id
+    New-Item -ItemType Directory -Path $folder | Out-Null
+    $archive = Join-Path $folder 'archive.tar.zst'
+    $artifact = @{ Archive = $archive }
+    $zstd = 'zstd -3 -T0 -q -c'
+    $container = $null
+
+    switch ($Id) {
+        { $_ -in 'MeshVolume', 'MeshVolumeEngine', 'MeshVolumeS3' } {
+            $repository = if ($Id -eq 'MeshVolumeS3') {
+                Get-S3Url "$($Context.S3Prefix)/meshvolume"
+            }
+            else { $folder }
+            $parameters = @{ Name = $source.Name; Repository = $repository }
+            if ($Id -eq 'MeshVolumeEngine') { $parameters.DataPath = 'Engine' }
+            $commandText = Get-MeshVolumeScript 'Backup-MeshVolume' $parameters
+            $artifact.Repository = $repository
+        }
+        'HostTar' {
+            $commandText = "tar -C $(& $q $source.Mountpoint) -cf - . | $zstd > $(& $q $archive)`n" +
+                "sync $(& $q $archive)"
+        }
+        { $_ -in 'DockerRunLog', 'DockerRunNoLog' } {
+            $logOption = if ($Id -eq 'DockerRunNoLog') { '--log-driver none ' } else { '' }
+            $commandText = "docker run --rm --network none $logOption" +
+                "-v $(& $q "$($source.Name):/data") $(& $q $Image) tar -C /data -cf - . | " +
+                "$zstd > $(& $q $archive)`nsync $(& $q $archive)"
+        }
+        'DockerCp' {
+            $container = New-HelperContainer $source.Name
+            $commandText = "docker cp $(& $q "${container}:/data") - | $zstd > $(& $q $archive)`n" +
+                "sync $(& $q $archive)"
+        }
+        'Restic' {
+            $repository = Join-Path $folder 'repository'
+            $artifact.Repository = $repository
+            Invoke-Checked restic @('init', '--quiet', '--repo', $repository,
+                '--cache-dir', $Context.ResticCache) | Out-Null
+            # Backing up '.' from inside the folder makes the snapshot's root the volume root.
+            $commandText = "cd $(& $q $source.Mountpoint)`nrestic backup --quiet --repo " +
+                "$(& $q $repository) --cache-dir $(& $q $Context.ResticCache) ."
+        }
+        'AwsCopy' {
+            $archive = $Context.Artifacts['MeshVolume'].ArchivePath
+            if (-not $archive) { throw 'The MeshVolume backup of this round failed, so there is no archive to upload.' }
+            $key = "$($Context.S3Prefix)/aws/archive.tar.zst"
+            $artifact = @{ Archive = $archive; Key = $key }
+            $commandText = "$script:AwsCommand s3 cp $(& $q $archive) $(& $q (Get-S3Url $key)) " +
+                (Get-AwsArguments)
+        }
+        'AwsStream' {
+            $key = "$($Context.S3Prefix)/stream/archive.tar.zst"
+            $artifact = @{ Key = $key }
+            $commandText = "tar -C $(& $q $source.Mountpoint) -cf - . | $zstd | " +
+                "$script:AwsCommand s3 cp - $(& $q (Get-S3Url $key)) $(Get-AwsArguments)"
+        }
+    }
+
+    try {
+        $measured = Invoke-MeasuredCommand -Script $commandText -Description "The $Id backup"
+    }
+    finally {
+        if ($container) { & docker container rm --force $container *> $null }
+    }
+
+    $sample = New-Sample $measured
+    if ($Id -like 'MeshVolume*') {
+        $child = $measured.Output | ConvertFrom-Json
+        $sample.ImportSeconds = $child.ImportSeconds
+        $sample.CmdletSeconds = $child.CmdletSeconds
+        $sample.ArchiveBytes = $child.ArchiveSize
+        $artifact.BackupId = $child.Id
+        if ($Id -ne 'MeshVolumeS3') { $artifact.ArchivePath = Join-Path $folder $child.ArchiveName }
+    }
+    elseif ($Id -eq 'Restic') {
+        $sample.ArchiveBytes = (Get-ChildItem $artifact.Repository -Recurse -File |
+                Measure-Object Length -Sum).Sum
+    }
+    elseif ($Id -eq 'AwsStream') {
+        $sample.ArchiveBytes = [long](& $script:AwsCommand s3api head-object `
+                --bucket $env:MESHVOLUME_TEST_S3_BUCKET --key $artifact.Key `
+                --endpoint-url $env:AWS_ENDPOINT_URL_S3 --query ContentLength --output text)
+    }
+    else {
+        $sample.ArchiveBytes = (Get-Item $artifact.Archive).Length
+    }
+    $Context.Artifacts[$Id] = $artifact
+    $sample
+}
+
+function Invoke-Restore($Context, [string] $Id) {
+    $q = { param($text) ConvertTo-BashLiteral $text }
+    $artifact = $Context.Artifacts[$Id]
+    if (-not $artifact) { throw "The $Id backup of this round failed, so there is nothing to restore." }
+    $targetName = "$($Context.Source.Name)-r$($Context.Run)-$($Id.ToLowerInvariant())"
+    $target = $null
+    $flush = "sync --file-system $(& $q $Context.VolumesRoot)"
+    $container = $null
+
+    if ($Id -notlike 'MeshVolume*' -and $Id -ne 'AwsCopy') {
+        $target = New-BenchmarkVolume -Name $targetName -SessionId $SessionId
+    }
+    $archive = if ($artifact.ContainsKey('Archive')) { $artifact.Archive }
+
+    switch ($Id) {
+        { $_ -in 'MeshVolume', 'MeshVolumeEngine', 'MeshVolumeS3' } {
+            $parameters = @{
+                VolumeName = $Context.Source.Name; Id = $artifact.BackupId
+                Repository = $artifact.Repository; TargetName = $targetName; Confirm = $false
+            }
+            if ($Id -eq 'MeshVolumeEngine') { $parameters.DataPath = 'Engine' }
+            $commandText = (Get-MeshVolumeScript 'Restore-MeshVolume' $parameters) + "`n$flush"
+        }
+        'HostTar' {
+            $commandText = "zstd -dc $(& $q $archive) | tar -C $(& $q $target.Mountpoint) -xf -`n$flush"
+        }
+        { $_ -in 'DockerRunLog', 'DockerRunNoLog' } {
+            $logOption = if ($Id -eq 'DockerRunNoLog') { '--log-driver none ' } else { '' }
+            $commandText = "zstd -dc $(& $q $archive) | docker run -i --rm --network none $logOption" +
+                "-v $(& $q "${targetName}:/data") $(& $q $Image) tar -C /data -xf -`n$flush"
+        }
+        'DockerCp' {
+            # The archive's entries start with data/, the folder the volume is mounted on.
+            $container = New-HelperContainer $targetName
+            $commandText = "zstd -dc $(& $q $archive) | docker cp - $(& $q "${container}:/")`n$flush"
+        }
+        'Restic' {
+            $commandText = "restic restore latest --quiet --repo $(& $q $artifact.Repository) " +
+                "--cache-dir $(& $q $Context.ResticCache) --target $(& $q $target.Mountpoint)`n" +
+                $flush
+        }
+        'AwsCopy' {
+            $download = Join-Path $Context.RunFolder 'aws-download.tar.zst'
+            $commandText = "$script:AwsCommand s3 cp $(& $q (Get-S3Url $artifact.Key)) " +
+                "$(& $q $download) $(Get-AwsArguments)`nsync $(& $q $download)"
+        }
+        'AwsStream' {
+            $commandText = "$script:AwsCommand s3 cp $(& $q (Get-S3Url $artifact.Key)) - " +
+                "$(Get-AwsArguments) | zstd -dc | tar -C $(& $q $target.Mountpoint) -xf -`n$flush"
+        }
+    }
+
+    try {
+        $measured = Invoke-MeasuredCommand -Script $commandText -Description "The $Id restore"
+    }
+    finally {
+        if ($container) { & docker container rm --force $container *> $null }
+    }
+
+    $sample = New-Sample $measured
+    if ($Id -like 'MeshVolume*') {
+        $child = $measured.Output | ConvertFrom-Json
+        $sample.ImportSeconds = $child.ImportSeconds
+        $sample.CmdletSeconds = $child.CmdletSeconds
+        $sample.DataPath = $child.DataPath
+    }
+    if ($Id -eq 'AwsCopy') {
+        $expected = (Get-Item $artifact.Archive).Length
+        $actual = (Get-Item $download).Length
+        Remove-Item $download
+        if ($actual -ne $expected) { throw "aws s3 cp downloaded $actual bytes of $expected." }
+    }
+    else {
+        Assert-RestoredVolume $Context (Get-VolumeMountpoint $targetName) $Id
+    }
+    $sample
+}
+
+function New-Sample($Measured) {
+    [ordered]@{
+        Seconds = [math]::Round($Measured.Seconds, 3)
+        PeakRssBytes = $Measured.PeakRssBytes
+        ArchiveBytes = $null
+        ImportSeconds = $null
+        CmdletSeconds = $null
+        DataPath = $null
+        LoadAverage = (Get-LoadAverage)[0]
+    }
+}
+
+# Compares the number of files and their total size with the data set, outside the timing.
+function Assert-RestoredVolume($Context, [string] $Folder, [string] $Id) {
+    $totals = & bash -c "find $(ConvertTo-BashLiteral $Folder) -type f -printf '%s\n' |
+        awk '{ n++; s += `$1 } END { printf `"%d %d`", n, s }'"
+    $count, $bytes = $totals -split ' '
+    $data = $Context.Data
+    if ([long]$count -ne $data.FileCount -or [long]$bytes -ne $data.ContentBytes) {
+        throw ("The $Id restore is incomplete: $count files, $bytes bytes; the data set has " +
+            "$($data.FileCount) files, $($data.ContentBytes) bytes.")
+    }
+}
+
+function Wait-Settled {
+    if (-not $script:LastVolumeRemoval) { return }
+    $left = $SettleSeconds - ([DateTime]::UtcNow - $script:LastVolumeRemoval).TotalSeconds
+    if ($left -gt 0) {
+        Write-Host ("  waiting $([math]::Ceiling($left)) s after removing volumes before the " +
+            'next restore')
+        Start-Sleep -Seconds ([math]::Ceiling($left))
+    }
+}
+
+function Remove-RoundVolumes([string] $Prefix) {
+    $removed = Remove-BenchmarkVolume -SessionId $SessionId -NamePrefix $Prefix
+    if ($removed -gt 0) { $script:LastVolumeRemoval = [DateTime]::UtcNow }
+}
+
+function Remove-S3Prefix([string] $Prefix) {
+    if (-not $script:S3Ready) { return }
+    & $script:AwsCommand s3 rm (Get-S3Url "$Prefix/") --recursive `
+        --endpoint-url $env:AWS_ENDPOINT_URL_S3 --only-show-errors 2>&1 | Out-Null
+}
+
+#endregion
+
+#region One data set
+
+function Invoke-DataSet([string] $Name) {
+    $spec = Get-BenchmarkDataSetSpec -Name $Name -Scale $Scale
+    $sourceName = "mvbench-$SessionId-$($Name.ToLowerInvariant())"
+    Write-Host "Data set ${Name}: generating into the volume $sourceName"
+    $source = New-BenchmarkVolume -Name $sourceName -SessionId $SessionId
+    $data = Write-BenchmarkDataSet -Spec $spec -Folder $source.Mountpoint -Seed $Seed
+    Write-Host ("  $($data.FileCount) files, $([math]::Round($data.ContentBytes / 1e6, 1)) MB, " +
+        "in $($data.GenerateSeconds) s; fingerprint $($data.Fingerprint.Substring(0, 16))")
+
+    $results = [ordered]@{}
+    foreach ($operation in 'Backup', 'Restore') {
+        foreach ($item in $SelectedMethods) {
+            $results["$operation/$($item.Id)"] = [ordered]@{
+                Operation = $operation; Method = $item.Id; Group = $item.Group
+                Label = $item[$operation].Replace('LOGDRIVER', $LogDriver)
+                Samples = [System.Collections.Generic.List[object]]::new()
+                Errors = [System.Collections.Generic.List[string]]::new()
+            }
+        }
+    }
+
+    for ($run = 1; $run -le $Runs; $run++) {
+        $context = [pscustomobject]@{
+            Run = $run; Source = $source; Data = $data
+            VolumesRoot = Split-Path (Split-Path $source.Mountpoint)
+            RunFolder = Join-Path $SessionFolder "$Name-$run"
+            ResticCache = Join-Path $SessionFolder 'restic-cache'
+            S3Prefix = "meshvolume-benchmark-$SessionId/$Name-$run"
+            Artifacts = @{}
+        }
+        New-Item -ItemType Directory -Path $context.RunFolder | Out-Null
+        try {
+            foreach ($operation in 'Backup', 'Restore') {
+                foreach ($item in $SelectedMethods) {
+                    Invoke-OneMeasurement $context $operation $item.Id $results
+                }
+            }
+        }
+        finally {
+            Remove-RoundVolumes "$sourceName-r"
+            Remove-Item $context.RunFolder -Recurse -Force -ErrorAction Ignore
+            Remove-S3Prefix $context.S3Prefix
+        }
+    }
+
+    Remove-RoundVolumes $sourceName
+    [ordered]@{
+        Name = $Name
+        ContentBytes = $data.ContentBytes
+        FileCount = $data.FileCount
+        Seed = $Seed
+        Scale = $Scale
+        Fingerprint = $data.Fingerprint
+        Targets = $null
+        Results = @(Get-Summary $data $results.Values)
+    }
+}
+
+function Invoke-OneMeasurement($Context, [string] $Operation, [string] $Id, $Results) {
+    $entry = $Results["$Operation/$Id"]
+    $text = "  round $($Context.Run) ${Operation}: $($entry.Label)"
+    try {
+        if ($Operation -eq 'Backup') {
+            $sample = Invoke-Backup $Context $Id
+        }
+        else {
+            Wait-Settled
+            $sample = Invoke-Restore $Context $Id
+        }
+        $entry.Samples.Add($sample)
+        $rate = $Context.Data.ContentBytes / 1e6 / $sample.Seconds
+        Write-Host ("$text -> $($sample.Seconds.ToString('0.00')) s, " +
+            "$($rate.ToString('0.0')) MB/s, peak RSS $([math]::Round($sample.PeakRssBytes / 1e6)) MB")
+    }
+    catch {
+        $entry.Errors.Add("round $($Context.Run): $($_.Exception.Message)")
+        Write-Warning "$text failed: $($_.Exception.Message)"
+    }
+}
+
+function Get-Summary($Data, $Entries) {
+    $rows = foreach ($entry in $Entries) {
+        $row = [ordered]@{
+            Operation = $entry.Operation; Method = $entry.Method; Group = $entry.Group
+            Label = $entry.Label; Runs = $entry.Samples.Count
+            MedianSeconds = $null; MinSeconds = $null; MaxSeconds = $null
+            MedianMBps = $null; MinMBps = $null; MaxMBps = $null; RatioToMeshVolume = $null
+            ArchiveBytes = $null; PeakRssBytes = $null
+            Samples = @($entry.Samples); Errors = @($entry.Errors)
+        }
+        if ($entry.Samples.Count -gt 0) {
+            $seconds = [double[]]@($entry.Samples | ForEach-Object { $_.Seconds })
+            $megabytes = $Data.ContentBytes / 1e6
+            $row.MedianSeconds = [math]::Round((Get-Median $seconds), 3)
+            $row.MinSeconds = ($seconds | Measure-Object -Minimum).Minimum
+            $row.MaxSeconds = ($seconds | Measure-Object -Maximum).Maximum
+            $row.MedianMBps = [math]::Round($megabytes / $row.MedianSeconds, 1)
+            $row.MinMBps = [math]::Round($megabytes / $row.MaxSeconds, 1)
+            $row.MaxMBps = [math]::Round($megabytes / $row.MinSeconds, 1)
+            $archives = @($entry.Samples | Where-Object { $null -ne $_.ArchiveBytes } |
+                    ForEach-Object { [double]$_.ArchiveBytes })
+            if ($archives) { $row.ArchiveBytes = [long](Get-Median $archives) }
+            $row.PeakRssBytes = ($entry.Samples | ForEach-Object { $_.PeakRssBytes } |
+                    Measure-Object -Maximum).Maximum
+        }
+        [pscustomobject]$row
+    }
+    foreach ($row in $rows) {
+        $reference = $rows | Where-Object {
+            $_.Operation -eq $row.Operation -and $_.Method -eq $ReferenceMethod[$row.Group]
+        }
+        if ($reference -and $reference.MedianMBps -and $row.MedianMBps) {
+            $row.RatioToMeshVolume = [math]::Round($row.MedianMBps / $reference.MedianMBps, 2)
+        }
+    }
+    $rows
+}
+
+#endregion
+
+#region Report
+
+function Get-Row($Rows, [string] $Operation, [string] $Id) {
+    $Rows | Where-Object { $_.Operation -eq $Operation -and $_.Method -eq $Id -and $_.MedianMBps }
+}
+
+function Get-TargetChecks($DataSetResult) {
+    $rows = $DataSetResult.Results
+    $checks = [System.Collections.Generic.List[object]]::new()
+    function Add-Check([string] $Target, $Row, $Limit, [double] $Share, [string] $LimitName) {
+        if (-not $Row -or -not $Limit) { return }
+        $goal = $Limit.MedianMBps * $Share
+        $checks.Add([pscustomobject][ordered]@{
+                Target = $Target
+                MeasuredMBps = $Row.MedianMBps
+                GoalMBps = [math]::Round($goal, 1)
+                Basis = $LimitName
+                Met = $Row.MedianMBps -ge $goal
+            })
+    }
+
+    $hostBackup = Get-Row $rows 'Backup' 'HostTar'
+    $hostRestore = Get-Row $rows 'Restore' 'HostTar'
+    Add-Check 'Backup to a folder >= 70% of the host limit' (Get-Row $rows 'Backup' 'MeshVolume') `
+        $hostBackup 0.7 '70% of tar | zstd on the host'
+    Add-Check 'Restore from a folder >= restic restore' (Get-Row $rows 'Restore' 'MeshVolume') `
+        (Get-Row $rows 'Restore' 'Restic') 1 'restic restore'
+    Add-Check 'Restore from a folder >= half the host limit' (Get-Row $rows 'Restore' 'MeshVolume') `
+        $hostRestore 0.5 '50% of zstd -dc | tar -x on the host'
+    Add-Check 'Backup to S3 >= 90% of aws s3 cp' (Get-Row $rows 'Backup' 'MeshVolumeS3') `
+        (Get-Row $rows 'Backup' 'AwsCopy') 0.9 '90% of aws s3 cp of the archive'
+
+    $meshRows = @($rows | Where-Object { $_.Method -like 'MeshVolume*' -and $_.PeakRssBytes })
+    if ($meshRows) {
+        $peak = ($meshRows | Measure-Object PeakRssBytes -Maximum).Maximum
+        $checks.Add([pscustomobject][ordered]@{
+                Target = 'Peak memory of the pwsh process < 250 MB'
+                MeasuredMB = [math]::Round($peak / 1e6)
+                GoalMB = 250
+                Basis = 'maximum over every MeshVolume measurement'
+                Met = $peak -lt 250e6
+            })
+    }
+    $checks
+}
+
+function Format-Number($Value, [string] $Format = '0.0') {
+    if ($null -eq $Value) { return '-' }
+    ([double]$Value).ToString($Format, [Globalization.CultureInfo]::InvariantCulture)
+}
+
+function Format-MarkdownReport($Report) {
+    $lines = [System.Collections.Generic.List[string]]::new()
+    foreach ($set in $Report.DataSets) {
+        $lines.Add('')
+        $lines.Add("### $($set.Name): $(Format-Number ($set.ContentBytes / 1e6) '0') MB in " +
+            "$($set.FileCount) files, $($Report.Settings.Runs) runs")
+        $lines.Add('')
+        $lines.Add('| Operation | Method | MB/s (median) | MB/s (min-max) | vs MeshVolume | ' +
+            'Archive MB | Peak RSS MB |')
+        $lines.Add('|---|---|--:|--:|--:|--:|--:|')
+        foreach ($row in $set.Results) {
+            $rate = if ($row.MedianMBps) { Format-Number $row.MedianMBps }
+            else { 'failed' }
+            $spread = if ($row.MedianMBps) {
+                "$(Format-Number $row.MinMBps)-$(Format-Number $row.MaxMBps)"
+            }
+            else { '-' }
+            $archive = if ($null -ne $row.ArchiveBytes) { Format-Number ($row.ArchiveBytes / 1e6) '0' }
+            else { '-' }
+            $rss = if ($row.PeakRssBytes) { Format-Number ($row.PeakRssBytes / 1e6) '0' } else { '-' }
+            $lines.Add("| $($row.Operation) | $($row.Label.Replace('|', '\|')) | $rate | $spread | " +
+                "$(Format-Number $row.RatioToMeshVolume '0.00') | $archive | $rss |")
+        }
+
+        $timing = @($set.Results | Where-Object { $_.Method -like 'MeshVolume*' -and $_.MedianMBps })
+        if ($timing) {
+            $lines.Add('')
+            $lines.Add('| MeshVolume (medians) | wall s | pwsh start s | Import-Module s | cmdlet s |')
+            $lines.Add('|---|--:|--:|--:|--:|')
+            foreach ($row in $timing) {
+                $import = Get-Median ([double[]]@($row.Samples | ForEach-Object { $_.ImportSeconds }))
+                $cmdlet = Get-Median ([double[]]@($row.Samples | ForEach-Object { $_.CmdletSeconds }))
+                $start = $row.MedianSeconds - $import - $cmdlet
+                $lines.Add("| $($row.Operation): $($row.Label) | $(Format-Number $row.MedianSeconds '0.00') | " +
+                    "$(Format-Number $start '0.00') | $(Format-Number $import '0.00') | " +
+                    "$(Format-Number $cmdlet '0.00') |")
+            }
+        }
+
+        if ($set.Targets) {
+            $lines.Add('')
+            $lines.Add('| Target | Measured | Goal | Met |')
+            $lines.Add('|---|--:|--:|---|')
+            foreach ($check in $set.Targets) {
+                if ($check.PSObject.Properties['MeasuredMB']) {
+                    $measured = "$($check.MeasuredMB) MB"; $goal = "< $($check.GoalMB) MB"
+                }
+                else {
+                    $measured = "$(Format-Number $check.MeasuredMBps) MB/s"
+                    $goal = "$(Format-Number $check.GoalMBps) MB/s ($($check.Basis.Replace('|', '\|')))"
+                }
+                $lines.Add("| $($check.Target) | $measured | $goal | " +
+                    "$(if ($check.Met) { 'yes' } else { 'no' }) |")
+            }
+        }
+
+        $failures = @($set.Results | Where-Object { $_.Errors.Count -gt 0 })
+        foreach ($row in $failures) {
+            foreach ($message in $row.Errors) { $lines.Add("- $($row.Operation) $($row.Method) $message") }
+        }
+    }
+    $lines -join "`n"
+}
+
+#endregion
+
+#region Main
+
+$ModulePath = (Resolve-Path $ModulePath -ErrorAction Stop).Path
+$Method = @($Method -split ',' | Where-Object { $_ })
+$DataSet = @($DataSet -split ',' | Where-Object { $_ })
+foreach ($name in $DataSet) {
+    if ($name -notin 'Mixed', 'SmallFiles') {
+        throw "-DataSet $name is not a data set: use Mixed, SmallFiles or both."
+    }
+}
+if (-not $IsLinux) { throw 'The benchmark reads volume folders on the host, which needs Linux.' }
+if (-not $Image) {
+    $Image = if ($env:MESHVOLUME_TEST_IMAGE) { $env:MESHVOLUME_TEST_IMAGE }
+    else { 'meshvolume-test/busybox:latest' }
+}
+$script:AwsCommand = if (Test-Path /usr/bin/aws) { '/usr/bin/aws' }
+else { (Get-Command aws -CommandType Application -ErrorAction Ignore | Select-Object -First 1).Source }
+$SelectedMethods = @(Resolve-MethodSelection)
+$needS3 = @($SelectedMethods | Where-Object Group -eq 'S3').Count -gt 0
+$SessionId = [guid]::NewGuid().ToString('N').Substring(0, 8)
+$SessionFolder = Join-Path $WorkFolder "mvbench-$SessionId"
+$script:PwshCommandLine = Get-PwshCommandLine
+$script:LastVolumeRemoval = $null
+$script:S3Ready = $false
+if (-not $JsonPath) {
+    $JsonPath = Join-Path $PSScriptRoot "results/benchmark-$(Get-Date -Format 'yyyyMMdd-HHmmss').json"
+}
+
+$savedPassword = $env:RESTIC_PASSWORD
+$environment = $null
+Import-Module (Join-Path $PSScriptRoot '../tests/TestEnvironment.psm1') -Force
+try {
+    try {
+        $environment = Start-MeshTestEnvironment -Docker -S3:$needS3
+        $script:S3Ready = $needS3
+    }
+    catch {
+        if (-not $needS3) { throw }
+        Write-Warning "S3 is not available, so the S3 methods are skipped: $($_.Exception.Message)"
+        $SelectedMethods = @($SelectedMethods | Where-Object Group -ne 'S3')
+        $environment = Start-MeshTestEnvironment -Docker
+    }
+    $script:LogDriver = & docker info --format '{{.LoggingDriver}}'
+    # restic reads the repository password from this variable; the repositories are temporary.
+    $env:RESTIC_PASSWORD = "mvbench-$SessionId"
+    New-Item -ItemType Directory -Path $SessionFolder | Out-Null
+
+    $started = Get-Date
+    $loadBefore = Get-LoadAverage
+    Write-Host ("Benchmark $SessionId`: $($SelectedMethods.Count) methods, $Runs runs, scale " +
+        "$Scale, load average $($loadBefore -join ', ')")
+    $dataSets = foreach ($name in $DataSet) {
+        $result = Invoke-DataSet $name
+        $result.Targets = @(Get-TargetChecks $result)
+        $result
+    }
+
+    $report = [ordered]@{
+        Started = $started.ToUniversalTime().ToString('o')
+        Finished = (Get-Date).ToUniversalTime().ToString('o')
+        LoadAverageBefore = $loadBefore
+        LoadAverageAfter = Get-LoadAverage
+        Machine = Get-ToolVersions
+        Settings = [ordered]@{
+            Runs = $Runs; Scale = $Scale; Seed = $Seed; SettleSeconds = $SettleSeconds
+            Image = $Image; Module = $ModulePath
+            PageCache = 'nothing dropped for any method'
+            Flush = 'sync FILE after each archive; sync --file-system after each restore'
+            Units = 'MB = 1,000,000 bytes; MB/s = data set content bytes / wall seconds'
+        }
+        DataSets = @($dataSets)
+    }
+    $folder = Split-Path $JsonPath
+    if ($folder -and -not (Test-Path $folder)) { New-Item -ItemType Directory $folder | Out-Null }
+    $report | ConvertTo-Json -Depth 8 | Set-Content -Path $JsonPath -Encoding utf8
+
+    Write-Host (Format-MarkdownReport $report)
+    Write-Host ''
+    Write-Host ("Load average before $($loadBefore -join ', '), after " +
+        "$($report.LoadAverageAfter -join ', '). Results: $JsonPath")
+}
+finally {
+    Remove-BenchmarkVolume -SessionId $SessionId | Out-Null
+    Remove-Item $SessionFolder -Recurse -Force -ErrorAction Ignore
+    Remove-S3Prefix "meshvolume-benchmark-$SessionId"
+    if ($null -eq $savedPassword) { Remove-Item Env:RESTIC_PASSWORD -ErrorAction Ignore }
+    else { $env:RESTIC_PASSWORD = $savedPassword }
+    if ($environment) { Stop-MeshTestEnvironment $environment }
+}
+
+#endregion
