@@ -141,6 +141,49 @@ function Get-PwshCommandLine {
     ConvertTo-BashLiteral $executable
 }
 
+# Runs in a new pwsh: imports the module, runs one cmdlet with the parameters from
+# MVBENCH_PARAMETERS (JSON), and prints the timings and the cmdlet's output as one JSON line.
+$script:ChildScript = @'
+$ErrorActionPreference = 'Stop'
+$watch = [System.Diagnostics.Stopwatch]::StartNew()
+Import-Module $env:MVBENCH_MODULE
+$importSeconds = $watch.Elapsed.TotalSeconds
+$parameters = ConvertFrom-Json $env:MVBENCH_PARAMETERS -AsHashtable
+$watch.Restart()
+$result = & $env:MVBENCH_COMMAND @parameters
+[pscustomobject]@{
+    ImportSeconds = $importSeconds
+    CmdletSeconds = $watch.Elapsed.TotalSeconds
+    Id = $result.Id
+    ArchiveName = $result.ArchiveName
+    ArchiveSize = $result.ArchiveSize
+    DataPath = $result.DataPath
+} | ConvertTo-Json -Compress
+'@
+
+<#
+.SYNOPSIS
+    Returns bash lines that run one MeshVolume cmdlet in a new pwsh process.
+.DESCRIPTION
+    The process prints one JSON line: ImportSeconds (Import-Module), CmdletSeconds (the
+    cmdlet), and Id, ArchiveName, ArchiveSize and DataPath from the cmdlet's output.
+    Parameters must convert to JSON and back, such as strings, numbers and booleans.
+#>
+function Get-MeshVolumeCommandLine {
+    param(
+        [Parameter(Mandatory)] [string] $ModulePath,
+        [Parameter(Mandatory)] [string] $Command,
+        [Parameter(Mandatory)] [hashtable] $Parameters
+    )
+
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script:ChildScript))
+    $json = $Parameters | ConvertTo-Json -Compress
+    "export MVBENCH_MODULE=$(ConvertTo-BashLiteral $ModulePath)`n" +
+        "export MVBENCH_COMMAND=$(ConvertTo-BashLiteral $Command)`n" +
+        "export MVBENCH_PARAMETERS=$(ConvertTo-BashLiteral $json)`n" +
+        "$(Get-PwshCommandLine) -NoProfile -NonInteractive -EncodedCommand $encoded"
+}
+
 <#
 .SYNOPSIS
     Runs a bash script and returns its wall time, peak RSS, standard output and error output.
@@ -279,6 +322,6 @@ function Get-Median([double[]] $Values) {
 #endregion
 
 Export-ModuleMember -Function Get-BenchmarkDataSetSpec, Write-BenchmarkDataSet,
-    ConvertTo-BashLiteral, Get-PwshCommandLine, Invoke-MeasuredCommand, Invoke-Checked,
-    Get-LoadAverage, New-BenchmarkVolume, Get-VolumeMountpoint, Remove-BenchmarkVolume,
-    Get-Median
+    ConvertTo-BashLiteral, Get-PwshCommandLine, Get-MeshVolumeCommandLine,
+    Invoke-MeasuredCommand, Invoke-Checked, Get-LoadAverage, New-BenchmarkVolume,
+    Get-VolumeMountpoint, Remove-BenchmarkVolume, Get-Median

@@ -110,27 +110,6 @@ $AllMethods = @(
 # The method each group's ratios are relative to.
 $ReferenceMethod = @{ Folder = 'MeshVolume'; S3 = 'MeshVolumeS3' }
 
-# Runs in a new pwsh: imports the module, runs one cmdlet with the parameters from
-# MVBENCH_PARAMETERS (JSON), and prints the timings and the cmdlet's output as one JSON line.
-$ChildScript = @'
-$ErrorActionPreference = 'Stop'
-$watch = [System.Diagnostics.Stopwatch]::StartNew()
-Import-Module $env:MVBENCH_MODULE
-$importSeconds = $watch.Elapsed.TotalSeconds
-$parameters = ConvertFrom-Json $env:MVBENCH_PARAMETERS -AsHashtable
-$watch.Restart()
-$result = & $env:MVBENCH_COMMAND @parameters
-[pscustomobject]@{
-    ImportSeconds = $importSeconds
-    CmdletSeconds = $watch.Elapsed.TotalSeconds
-    Id = $result.Id
-    ArchiveName = $result.ArchiveName
-    ArchiveSize = $result.ArchiveSize
-    DataPath = $result.DataPath
-} | ConvertTo-Json -Compress
-'@
-$EncodedChildScript = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($ChildScript))
-
 #region Settings and checks
 
 function Resolve-MethodSelection {
@@ -190,12 +169,7 @@ function Get-ToolVersions {
 #region Measurements
 
 function Get-MeshVolumeScript([string] $Command, [hashtable] $Parameters) {
-    $json = $Parameters | ConvertTo-Json -Compress
-    $variables = "export MVBENCH_MODULE=$(ConvertTo-BashLiteral $ModulePath)`n" +
-        "export MVBENCH_COMMAND=$Command`n" +
-        "export MVBENCH_PARAMETERS=$(ConvertTo-BashLiteral $json)`n"
-    $variables + "$script:PwshCommandLine -NoProfile -NonInteractive -EncodedCommand " +
-        $EncodedChildScript
+    Get-MeshVolumeCommandLine -ModulePath $ModulePath -Command $Command -Parameters $Parameters
 }
 
 function Get-AwsArguments {
@@ -689,7 +663,6 @@ $SelectedMethods = @(Resolve-MethodSelection)
 $needS3 = @($SelectedMethods | Where-Object Group -eq 'S3').Count -gt 0
 $SessionId = [guid]::NewGuid().ToString('N').Substring(0, 8)
 $SessionFolder = Join-Path $WorkFolder "mvbench-$SessionId"
-$script:PwshCommandLine = Get-PwshCommandLine
 $script:LastVolumeRemoval = $null
 $script:S3Ready = $false
 if (-not $JsonPath) {
