@@ -1,7 +1,7 @@
 // Writes the benchmark data sets. BenchmarkTools.psm1 compiles this file with Add-Type, so it is
 // not part of the module's build. The same seed gives the same files, byte for byte, on every
-// machine: the generator is xoshiro256** seeded through splitmix64, and nothing depends on the
-// .NET version, the clock or the file system.
+// x64 and Arm64 machine, because the generator is xoshiro256** seeded through splitmix64 and
+// nothing depends on the .NET version, the clock or the file system.
 using System;
 using System.IO;
 using System.Runtime.InteropServices;
@@ -48,7 +48,7 @@ namespace MeshVolumeBenchmark
         /// <summary>Fills the first count bytes of buffer with incompressible bytes.</summary>
         public void Fill(byte[] buffer, int count)
         {
-            // Eight bytes a step, in little-endian order on every machine .NET runs on.
+            // Eight bytes a step, in the machine's byte order (little-endian on x64 and Arm64).
             Span<ulong> words = MemoryMarshal.Cast<byte, ulong>(buffer.AsSpan(0, count & ~7));
             for (int i = 0; i < words.Length; i++)
             {
@@ -78,7 +78,8 @@ namespace MeshVolumeBenchmark
 
     /// <summary>
     /// Compressible text that looks like an application log: timestamps, levels, components,
-    /// words from a small vocabulary and numbers. zstd -3 shrinks it to about a quarter.
+    /// words from a small vocabulary and numbers. zstd 1.5 at level 3 shrinks it to about a
+    /// quarter.
     /// </summary>
     public sealed class LogTextSource
     {
@@ -195,8 +196,8 @@ namespace MeshVolumeBenchmark
 
         /// <summary>
         /// Writes count small files of minimumSize to maximumSize bytes (uniform) into nested
-        /// folders under folder: 100 files a folder, 10 folders a level, three levels. A share
-        /// of textShare of the files are log text, the rest random bytes.
+        /// folders under folder, with 100 files a folder, 10 folders a level and three levels.
+        /// textShare (0 to 1) is the fraction of files that are log text; the others are random.
         /// </summary>
         public void WriteSmallFiles(
             string folder, int count, int minimumSize, int maximumSize, double textShare)

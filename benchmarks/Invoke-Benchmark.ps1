@@ -89,7 +89,8 @@ $AllMethods = @(
         Backup = 'Backup-MeshVolume -DataPath Engine'
         Restore = 'Restore-MeshVolume -DataPath Engine' }
     @{ Id = 'HostTar'; Group = 'Folder'
-        Backup = 'tar | zstd on the host (limit)'; Restore = 'zstd -dc | tar -x on the host (limit)' }
+        Backup = 'tar | zstd on the host (limit)'
+        Restore = 'zstd -dc | tar -x on the host (limit)' }
     @{ Id = 'DockerRunLog'; Group = 'Folder'
         Backup = 'docker run tar | zstd (LOGDRIVER log)'
         Restore = 'zstd -dc | docker run -i tar -x (LOGDRIVER log)' }
@@ -97,7 +98,8 @@ $AllMethods = @(
         Backup = 'docker run --log-driver none tar | zstd'
         Restore = 'zstd -dc | docker run -i --log-driver none tar -x' }
     @{ Id = 'DockerCp'; Group = 'Folder'
-        Backup = 'docker cp | zstd (archive API)'; Restore = 'zstd -dc | docker cp - (archive API)' }
+        Backup = 'docker cp | zstd (archive API)'
+        Restore = 'zstd -dc | docker cp - (archive API)' }
     @{ Id = 'Restic'; Group = 'Folder'
         Backup = 'restic backup (first)'; Restore = 'restic restore' }
     @{ Id = 'MeshVolumeS3'; Group = 'S3'
@@ -118,12 +120,14 @@ function Resolve-MethodSelection {
             @($Method | Where-Object { $id -like $_ }).Count -gt 0
         })
     if ($selected.Count -eq 0) {
-        throw "No method matches -Method $($Method -join ', '). Use names from Get-Help $PSCommandPath."
+        throw ("No method matches -Method $($Method -join ', '). Use the names that " +
+            "Get-Help $PSCommandPath lists.")
     }
     $ids = $selected.Id
     if ('AwsCopy' -in $ids -and 'MeshVolume' -notin $ids) {
         # AwsCopy uploads the archive that Backup-MeshVolume wrote to the folder.
-        Write-Host 'AwsCopy uploads the archive of the MeshVolume method, so MeshVolume is measured too.'
+        Write-Host ('AwsCopy uploads the archive of the MeshVolume method, so MeshVolume is ' +
+            'measured too.')
         $selected = @($AllMethods | Where-Object { $_.Id -eq 'MeshVolume' -or $_.Id -in $ids })
     }
 
@@ -137,7 +141,9 @@ function Resolve-MethodSelection {
         $missing['Restic'] = 'restic is not installed (Debian package restic)'
     }
     if (-not $script:AwsCommand) {
-        foreach ($id in 'AwsCopy', 'AwsStream') { $missing[$id] = 'aws is not installed (Debian package awscli)' }
+        foreach ($id in 'AwsCopy', 'AwsStream') {
+            $missing[$id] = 'aws is not installed (Debian package awscli)'
+        }
     }
     foreach ($item in @($selected)) {
         if ($missing.ContainsKey($item.Id)) {
@@ -207,8 +213,8 @@ function Invoke-Backup($Context, [string] $Id) {
             $artifact.Repository = $repository
         }
         'HostTar' {
-            $commandText = "tar -C $(& $q $source.Mountpoint) -cf - . | $zstd > $(& $q $archive)`n" +
-                "sync $(& $q $archive)"
+            $commandText = "tar -C $(& $q $source.Mountpoint) -cf - . | " +
+                "$zstd > $(& $q $archive)`nsync $(& $q $archive)"
         }
         { $_ -in 'DockerRunLog', 'DockerRunNoLog' } {
             $logOption = if ($Id -eq 'DockerRunNoLog') { '--log-driver none ' } else { '' }
@@ -232,7 +238,10 @@ function Invoke-Backup($Context, [string] $Id) {
         }
         'AwsCopy' {
             $archive = $Context.Artifacts['MeshVolume'].ArchivePath
-            if (-not $archive) { throw 'The MeshVolume backup of this round failed, so there is no archive to upload.' }
+            if (-not $archive) {
+                throw ('The MeshVolume backup of this round failed, so there is no archive to ' +
+                    'upload.')
+            }
             $key = "$($Context.S3Prefix)/aws/archive.tar.zst"
             $artifact = @{ Archive = $archive; Key = $key }
             $commandText = "$script:AwsCommand s3 cp $(& $q $archive) $(& $q (Get-S3Url $key)) " +
@@ -281,7 +290,9 @@ function Invoke-Backup($Context, [string] $Id) {
 function Invoke-Restore($Context, [string] $Id) {
     $q = { param($text) ConvertTo-BashLiteral $text }
     $artifact = $Context.Artifacts[$Id]
-    if (-not $artifact) { throw "The $Id backup of this round failed, so there is nothing to restore." }
+    if (-not $artifact) {
+        throw "The $Id backup of this round failed, so there is nothing to restore."
+    }
     $targetName = "$($Context.Source.Name)-r$($Context.Run)-$($Id.ToLowerInvariant())"
     $target = $null
     $flush = "sync --file-system $(& $q $Context.VolumesRoot)"
@@ -302,17 +313,20 @@ function Invoke-Restore($Context, [string] $Id) {
             $commandText = (Get-MeshVolumeScript 'Restore-MeshVolume' $parameters) + "`n$flush"
         }
         'HostTar' {
-            $commandText = "zstd -dc $(& $q $archive) | tar -C $(& $q $target.Mountpoint) -xf -`n$flush"
+            $commandText = "zstd -dc $(& $q $archive) | " +
+                "tar -C $(& $q $target.Mountpoint) -xf -`n$flush"
         }
         { $_ -in 'DockerRunLog', 'DockerRunNoLog' } {
             $logOption = if ($Id -eq 'DockerRunNoLog') { '--log-driver none ' } else { '' }
-            $commandText = "zstd -dc $(& $q $archive) | docker run -i --rm --network none $logOption" +
+            $commandText = "zstd -dc $(& $q $archive) | " +
+                "docker run -i --rm --network none $logOption" +
                 "-v $(& $q "${targetName}:/data") $(& $q $Image) tar -C /data -xf -`n$flush"
         }
         'DockerCp' {
             # The archive's entries start with data/, the folder the volume is mounted on.
             $container = New-HelperContainer $targetName
-            $commandText = "zstd -dc $(& $q $archive) | docker cp - $(& $q "${container}:/")`n$flush"
+            $commandText = "zstd -dc $(& $q $archive) | " +
+                "docker cp - $(& $q "${container}:/")`n$flush"
         }
         'Restic' {
             $commandText = "restic restore latest --quiet --repo $(& $q $artifact.Repository) " +
@@ -476,8 +490,9 @@ function Invoke-OneMeasurement($Context, [string] $Operation, [string] $Id, $Res
         }
         $entry.Samples.Add($sample)
         $rate = $Context.Data.ContentBytes / 1e6 / $sample.Seconds
+        $peak = [math]::Round($sample.PeakRssBytes / 1e6)
         Write-Host ("$text -> $($sample.Seconds.ToString('0.00')) s, " +
-            "$($rate.ToString('0.0')) MB/s, peak RSS $([math]::Round($sample.PeakRssBytes / 1e6)) MB")
+            "$($rate.ToString('0.0')) MB/s, peak RSS $peak MB")
     }
     catch {
         $entry.Errors.Add("round $($Context.Run): $($_.Exception.Message)")
@@ -546,14 +561,14 @@ function Get-TargetChecks($DataSetResult) {
             })
     }
 
-    $hostBackup = Get-Row $rows 'Backup' 'HostTar'
-    $hostRestore = Get-Row $rows 'Restore' 'HostTar'
-    Add-Check 'Backup to a folder >= 70% of the host limit' (Get-Row $rows 'Backup' 'MeshVolume') `
-        $hostBackup 0.7 '70% of tar | zstd on the host'
-    Add-Check 'Restore from a folder >= restic restore' (Get-Row $rows 'Restore' 'MeshVolume') `
+    $backup = Get-Row $rows 'Backup' 'MeshVolume'
+    $restore = Get-Row $rows 'Restore' 'MeshVolume'
+    Add-Check 'Backup to a folder >= 70% of the host limit' $backup `
+        (Get-Row $rows 'Backup' 'HostTar') 0.7 '70% of tar | zstd on the host'
+    Add-Check 'Restore from a folder >= restic restore' $restore `
         (Get-Row $rows 'Restore' 'Restic') 1 'restic restore'
-    Add-Check 'Restore from a folder >= half the host limit' (Get-Row $rows 'Restore' 'MeshVolume') `
-        $hostRestore 0.5 '50% of zstd -dc | tar -x on the host'
+    Add-Check 'Restore from a folder >= half the host limit' $restore `
+        (Get-Row $rows 'Restore' 'HostTar') 0.5 '50% of zstd -dc | tar -x on the host'
     Add-Check 'Backup to S3 >= 90% of aws s3 cp' (Get-Row $rows 'Backup' 'MeshVolumeS3') `
         (Get-Row $rows 'Backup' 'AwsCopy') 0.9 '90% of aws s3 cp of the archive'
 
@@ -576,68 +591,83 @@ function Format-Number($Value, [string] $Format = '0.0') {
     ([double]$Value).ToString($Format, [Globalization.CultureInfo]::InvariantCulture)
 }
 
+function ConvertTo-MarkdownCell([string] $Text) {
+    $Text.Replace('|', '\|')
+}
+
+function Format-ResultTable($DataSetResult) {
+    '| Operation | Method | MB/s (median) | MB/s (min-max) | vs MeshVolume | Archive MB | ' +
+        'Peak RSS MB |'
+    '|---|---|--:|--:|--:|--:|--:|'
+    foreach ($row in $DataSetResult.Results) {
+        $rate = 'failed'
+        $spread = '-'
+        if ($row.MedianMBps) {
+            $rate = Format-Number $row.MedianMBps
+            $spread = "$(Format-Number $row.MinMBps)-$(Format-Number $row.MaxMBps)"
+        }
+        $archive = if ($null -ne $row.ArchiveBytes) { Format-Number ($row.ArchiveBytes / 1e6) '0' }
+        else { '-' }
+        $rss = if ($row.PeakRssBytes) { Format-Number ($row.PeakRssBytes / 1e6) '0' } else { '-' }
+        "| $($row.Operation) | $(ConvertTo-MarkdownCell $row.Label) | $rate | $spread | " +
+            "$(Format-Number $row.RatioToMeshVolume '0.00') | $archive | $rss |"
+    }
+}
+
+# The wall time of a MeshVolume measurement split into starting pwsh (until the child script
+# runs, and its exit), Import-Module, and the cmdlet itself.
+function Format-TimingTable($DataSetResult) {
+    $rows = @($DataSetResult.Results | Where-Object {
+            $_.Method -like 'MeshVolume*' -and $_.MedianMBps
+        })
+    if (-not $rows) { return }
+
+    '| MeshVolume (medians) | wall s | pwsh start s | Import-Module s | cmdlet s |'
+    '|---|--:|--:|--:|--:|'
+    foreach ($row in $rows) {
+        $import = Get-Median ([double[]]@($row.Samples | ForEach-Object { $_.ImportSeconds }))
+        $cmdlet = Get-Median ([double[]]@($row.Samples | ForEach-Object { $_.CmdletSeconds }))
+        $start = $row.MedianSeconds - $import - $cmdlet
+        "| $($row.Operation): $($row.Label) | $(Format-Number $row.MedianSeconds '0.00') | " +
+            "$(Format-Number $start '0.00') | $(Format-Number $import '0.00') | " +
+            "$(Format-Number $cmdlet '0.00') |"
+    }
+}
+
+function Format-TargetTable($DataSetResult) {
+    if (-not $DataSetResult.Targets) { return }
+
+    '| Target | Measured | Goal | Met |'
+    '|---|--:|--:|---|'
+    foreach ($check in $DataSetResult.Targets) {
+        if ($check.PSObject.Properties['MeasuredMB']) {
+            $measured = "$($check.MeasuredMB) MB"
+            $goal = "< $($check.GoalMB) MB"
+        }
+        else {
+            $measured = "$(Format-Number $check.MeasuredMBps) MB/s"
+            $goal = "$(Format-Number $check.GoalMBps) MB/s ($(ConvertTo-MarkdownCell $check.Basis))"
+        }
+        $met = if ($check.Met) { 'yes' } else { 'no' }
+        "| $($check.Target) | $measured | $goal | $met |"
+    }
+}
+
 function Format-MarkdownReport($Report) {
-    $lines = [System.Collections.Generic.List[string]]::new()
     foreach ($set in $Report.DataSets) {
-        $lines.Add('')
-        $lines.Add("### $($set.Name): $(Format-Number ($set.ContentBytes / 1e6) '0') MB in " +
-            "$($set.FileCount) files, $($Report.Settings.Runs) runs")
-        $lines.Add('')
-        $lines.Add('| Operation | Method | MB/s (median) | MB/s (min-max) | vs MeshVolume | ' +
-            'Archive MB | Peak RSS MB |')
-        $lines.Add('|---|---|--:|--:|--:|--:|--:|')
-        foreach ($row in $set.Results) {
-            $rate = if ($row.MedianMBps) { Format-Number $row.MedianMBps }
-            else { 'failed' }
-            $spread = if ($row.MedianMBps) {
-                "$(Format-Number $row.MinMBps)-$(Format-Number $row.MaxMBps)"
-            }
-            else { '-' }
-            $archive = if ($null -ne $row.ArchiveBytes) { Format-Number ($row.ArchiveBytes / 1e6) '0' }
-            else { '-' }
-            $rss = if ($row.PeakRssBytes) { Format-Number ($row.PeakRssBytes / 1e6) '0' } else { '-' }
-            $lines.Add("| $($row.Operation) | $($row.Label.Replace('|', '\|')) | $rate | $spread | " +
-                "$(Format-Number $row.RatioToMeshVolume '0.00') | $archive | $rss |")
-        }
-
-        $timing = @($set.Results | Where-Object { $_.Method -like 'MeshVolume*' -and $_.MedianMBps })
-        if ($timing) {
-            $lines.Add('')
-            $lines.Add('| MeshVolume (medians) | wall s | pwsh start s | Import-Module s | cmdlet s |')
-            $lines.Add('|---|--:|--:|--:|--:|')
-            foreach ($row in $timing) {
-                $import = Get-Median ([double[]]@($row.Samples | ForEach-Object { $_.ImportSeconds }))
-                $cmdlet = Get-Median ([double[]]@($row.Samples | ForEach-Object { $_.CmdletSeconds }))
-                $start = $row.MedianSeconds - $import - $cmdlet
-                $lines.Add("| $($row.Operation): $($row.Label) | $(Format-Number $row.MedianSeconds '0.00') | " +
-                    "$(Format-Number $start '0.00') | $(Format-Number $import '0.00') | " +
-                    "$(Format-Number $cmdlet '0.00') |")
-            }
-        }
-
-        if ($set.Targets) {
-            $lines.Add('')
-            $lines.Add('| Target | Measured | Goal | Met |')
-            $lines.Add('|---|--:|--:|---|')
-            foreach ($check in $set.Targets) {
-                if ($check.PSObject.Properties['MeasuredMB']) {
-                    $measured = "$($check.MeasuredMB) MB"; $goal = "< $($check.GoalMB) MB"
-                }
-                else {
-                    $measured = "$(Format-Number $check.MeasuredMBps) MB/s"
-                    $goal = "$(Format-Number $check.GoalMBps) MB/s ($($check.Basis.Replace('|', '\|')))"
-                }
-                $lines.Add("| $($check.Target) | $measured | $goal | " +
-                    "$(if ($check.Met) { 'yes' } else { 'no' }) |")
-            }
-        }
-
-        $failures = @($set.Results | Where-Object { $_.Errors.Count -gt 0 })
-        foreach ($row in $failures) {
-            foreach ($message in $row.Errors) { $lines.Add("- $($row.Operation) $($row.Method) $message") }
+        ''
+        "### $($set.Name): $(Format-Number ($set.ContentBytes / 1e6) '0') MB in " +
+            "$($set.FileCount) files, $($Report.Settings.Runs) runs"
+        ''
+        Format-ResultTable $set
+        ''
+        Format-TimingTable $set
+        ''
+        Format-TargetTable $set
+        foreach ($row in @($set.Results | Where-Object { $_.Errors.Count -gt 0 })) {
+            foreach ($message in $row.Errors) { "- $($row.Operation) $($row.Method) $message" }
         }
     }
-    $lines -join "`n"
 }
 
 #endregion
@@ -658,7 +688,9 @@ if (-not $Image) {
     else { 'meshvolume-test/busybox:latest' }
 }
 $script:AwsCommand = if (Test-Path /usr/bin/aws) { '/usr/bin/aws' }
-else { (Get-Command aws -CommandType Application -ErrorAction Ignore | Select-Object -First 1).Source }
+else {
+    (Get-Command aws -CommandType Application -ErrorAction Ignore | Select-Object -First 1).Source
+}
 $SelectedMethods = @(Resolve-MethodSelection)
 $needS3 = @($SelectedMethods | Where-Object Group -eq 'S3').Count -gt 0
 $SessionId = [guid]::NewGuid().ToString('N').Substring(0, 8)
@@ -666,7 +698,8 @@ $SessionFolder = Join-Path $WorkFolder "mvbench-$SessionId"
 $script:LastVolumeRemoval = $null
 $script:S3Ready = $false
 if (-not $JsonPath) {
-    $JsonPath = Join-Path $PSScriptRoot "results/benchmark-$(Get-Date -Format 'yyyyMMdd-HHmmss').json"
+    $timestamp = Get-Date -Format 'yyyyMMdd-HHmmss'
+    $JsonPath = Join-Path $PSScriptRoot "results/benchmark-$timestamp.json"
 }
 
 $savedPassword = $env:RESTIC_PASSWORD
@@ -717,7 +750,7 @@ try {
     if ($folder -and -not (Test-Path $folder)) { New-Item -ItemType Directory $folder | Out-Null }
     $report | ConvertTo-Json -Depth 8 | Set-Content -Path $JsonPath -Encoding utf8
 
-    Write-Host (Format-MarkdownReport $report)
+    Write-Host ((Format-MarkdownReport $report) -join "`n")
     Write-Host ''
     Write-Host ("Load average before $($loadBefore -join ', '), after " +
         "$($report.LoadAverageAfter -join ', '). Results: $JsonPath")

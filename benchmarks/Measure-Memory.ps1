@@ -119,22 +119,24 @@ try {
             "in $($data.GenerateSeconds) s")
 
         $repository = Join-Path $sessionFolder $name
-        $backup = Invoke-MeasuredCmdlet 'Backup-MeshVolume' @{ Name = $name; Repository = $repository } `
-            'Backup to a folder' $size $data
+        $parameters = @{ Name = $name; Repository = $repository }
+        $backup = Invoke-MeasuredCmdlet 'Backup-MeshVolume' $parameters 'Backup to a folder' `
+            $size $data
         if ($S3) {
             $s3Repository = "s3://$env:MESHVOLUME_TEST_S3_BUCKET/$s3Prefix"
-            Invoke-MeasuredCmdlet 'Backup-MeshVolume' @{ Name = $name; Repository = $s3Repository } `
-                'Backup to S3' $size $data | Out-Null
-            & $awsCommand s3 rm "$s3Repository/" --recursive --endpoint-url $env:AWS_ENDPOINT_URL_S3 `
-                --only-show-errors 2>&1 | Out-Null
+            $parameters = @{ Name = $name; Repository = $s3Repository }
+            Invoke-MeasuredCmdlet 'Backup-MeshVolume' $parameters 'Backup to S3' $size $data |
+                Out-Null
+            & $awsCommand s3 rm "$s3Repository/" --recursive --only-show-errors `
+                --endpoint-url $env:AWS_ENDPOINT_URL_S3 2>&1 | Out-Null
         }
         if ($Restore) {
             $parameters = @{
                 VolumeName = $name; Id = $backup.Id; Repository = $repository
                 TargetName = "$name-restored"; Confirm = $false
             }
-            Invoke-MeasuredCmdlet 'Restore-MeshVolume' $parameters 'Restore from a folder' $size $data |
-                Out-Null
+            Invoke-MeasuredCmdlet 'Restore-MeshVolume' $parameters 'Restore from a folder' `
+                $size $data | Out-Null
         }
 
         # Frees the disk before the next, larger volume.
