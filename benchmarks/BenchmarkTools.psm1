@@ -290,17 +290,12 @@ function Get-VolumeMountpoint([string] $Name) {
     volumes removed.
 #>
 function Remove-BenchmarkVolume {
-    param(
-        [Parameter(Mandatory)] [string] $SessionId,
-        # Only volumes whose name starts with this; all of the session's volumes when empty.
-        [string] $NamePrefix = ''
-    )
+    param([Parameter(Mandatory)] [string] $SessionId)
 
     $filter = "label=$script:SessionLabel=$SessionId"
     $containers = @(& docker container ls --all --quiet --filter $filter)
     if ($containers) { & docker container rm --force @containers *> $null }
-    $volumes = @(& docker volume ls --quiet --filter $filter |
-            Where-Object { $_ -and $_.StartsWith($NamePrefix) })
+    $volumes = @(& docker volume ls --quiet --filter $filter | Where-Object { $_ })
     foreach ($volume in $volumes) {
         & docker volume rm --force $volume *> $null
         if ($LASTEXITCODE -ne 0) { Write-Warning "Could not remove the volume $volume." }
