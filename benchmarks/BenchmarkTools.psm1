@@ -214,6 +214,7 @@ function Invoke-MeasuredCommand {
         $watch.Stop()
 
         $errors = Get-Content $errorFile -Raw -ErrorAction Ignore
+        Assert-NotInterrupted $exitCode $Description
         if ($exitCode -ne 0) {
             $tail = ($errors -split "`n" | Where-Object { $_ } | Select-Object -Last 5) -join ' | '
             throw "$Description failed with exit code ${exitCode}: $tail"
@@ -241,11 +242,27 @@ function Invoke-Checked {
     param([Parameter(Mandatory)] [string] $Command, [string[]] $Arguments)
 
     $output = & $Command @Arguments 2>&1
+    Assert-NotInterrupted $LASTEXITCODE "'$Command $($Arguments -join ' ')'"
     if ($LASTEXITCODE -ne 0) {
         throw "'$Command $($Arguments -join ' ')' failed with exit code ${LASTEXITCODE}: " +
             (($output | Select-Object -Last 5) -join ' | ')
     }
     $output | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] }
+}
+
+<#
+.SYNOPSIS
+    Throws OperationCanceledException when a command ended by SIGINT or SIGTERM.
+.DESCRIPTION
+    Ctrl+C reaches the whole process group, so the command being measured ends with exit
+    code 130 (or 143 for SIGTERM) while pwsh keeps running the script. Callers let this
+    exception through, so that the benchmark stops instead of recording a failed run.
+#>
+function Assert-NotInterrupted([int] $ExitCode, [string] $Description) {
+    if ($ExitCode -eq 130 -or $ExitCode -eq 143) {
+        throw [System.OperationCanceledException]::new(
+            "$Description was interrupted (exit code $ExitCode); the benchmark stops.")
+    }
 }
 
 function Get-LoadAverage {

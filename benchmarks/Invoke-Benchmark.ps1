@@ -486,6 +486,9 @@ function Invoke-OneMeasurement($Context, [string] $Operation, [string] $Id, $Res
         Write-Host ("$text -> $($sample.Seconds.ToString('0.00')) s, " +
             "$($rate.ToString('0.0')) MB/s, peak RSS $peak MB")
     }
+    catch [System.OperationCanceledException] {
+        throw
+    }
     catch {
         $entry.Errors.Add("round $($Context.Run): $($_.Exception.Message)")
         Write-Warning "$text failed: $($_.Exception.Message)"
