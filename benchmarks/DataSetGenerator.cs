@@ -3,6 +3,7 @@
 // x64 and Arm64 machine, because the generator is xoshiro256** seeded through splitmix64 and
 // nothing depends on the .NET version, the clock or the file system.
 using System;
+using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -10,7 +11,9 @@ using System.Text;
 
 namespace MeshVolumeBenchmark
 {
-    /// <summary>Pseudo-random numbers from xoshiro256**, which is fast and fully specified.</summary>
+    /// <summary>
+    /// Pseudo-random numbers from xoshiro256**, which is fast and fully specified.
+    /// </summary>
     public sealed class SeededRandom
     {
         private ulong _s0;
@@ -83,7 +86,10 @@ namespace MeshVolumeBenchmark
     /// </summary>
     public sealed class LogTextSource
     {
-        private static readonly string[] Levels = { "INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR" };
+        private static readonly string[] Levels =
+        {
+            "INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR",
+        };
 
         private static readonly string[] Components =
         {
@@ -99,6 +105,9 @@ namespace MeshVolumeBenchmark
             "payment", "accepted", "rejected", "queued", "job", "started", "finished", "failed",
             "bytes", "written", "read", "file", "folder", "volume", "backup", "restore", "ok",
         };
+
+        private static readonly DateTime FirstLineTime =
+            new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
         private readonly SeededRandom _random;
         private readonly StringBuilder _line = new StringBuilder(256);
@@ -133,9 +142,9 @@ namespace MeshVolumeBenchmark
         private string NextLine()
         {
             _seconds += _random.Next(0, 3);
-            DateTime time = new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddSeconds(_seconds);
+            DateTime time = FirstLineTime.AddSeconds(_seconds);
             _line.Clear();
-            _line.Append(time.ToString("yyyy-MM-ddTHH:mm:ss'Z'"));
+            _line.Append(time.ToString("yyyy-MM-ddTHH:mm:ss'Z'", CultureInfo.InvariantCulture));
             _line.Append(' ').Append(Levels[_random.Next(0, Levels.Length)]);
             _line.Append(' ').Append(Components[_random.Next(0, Components.Length)]).Append(':');
             int wordCount = _random.Next(4, 14);
@@ -197,7 +206,8 @@ namespace MeshVolumeBenchmark
         /// <summary>
         /// Writes count small files of minimumSize to maximumSize bytes (uniform) into nested
         /// folders under folder, with 100 files a folder, 10 folders a level and three levels.
-        /// textShare (0 to 1) is the fraction of files that are log text; the others are random.
+        /// textShare (0 to 1) is the fraction of files that are log text, and the others are
+        /// random bytes.
         /// </summary>
         public void WriteSmallFiles(
             string folder, int count, int minimumSize, int maximumSize, double textShare)

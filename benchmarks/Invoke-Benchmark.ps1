@@ -26,12 +26,12 @@
     system before the clock stops. Nothing is dropped from the page cache for any method: the
     data set and the archives are read while they are cached.
 
-    No volume is removed before the last measurement, because on ext4 files are created
-    several times slower for a minute or more after many files were deleted (measured here:
-    a restore of 100,000 files took 21 s instead of 3.3 s one minute after 900,000 files were
-    removed). To bound the disk space, the files of 1 MiB and more in a restored volume are
-    deleted once the restore has been checked, which frees few inodes. A full run needs about
-    25 GB free on the disk of the volumes.
+    No volume is removed before the last measurement, because ext4 without a journal skips
+    inodes freed in the last 60 to 360 seconds when it creates files, which made a restore of
+    100,000 files take 21 s instead of 3.3 s one minute after 900,000 files were removed. To
+    bound the disk space, the files of 1 MiB and more in a restored volume are deleted once
+    the restore has been checked, which frees few inodes. A full run needs about 15 GB free
+    on the disk of the volumes.
 
     Needs Linux, root (to write volume folders), docker, tar, zstd and /usr/bin/time, and for
     some methods restic and aws (Debian awscli). It starts the test environment of
@@ -112,6 +112,8 @@ $AllMethods = @(
 )
 # The method each group's ratios are relative to.
 $ReferenceMethod = @{ Folder = 'MeshVolume'; S3 = 'MeshVolumeS3' }
+# Quotes a path or argument for the bash lines of a measurement: & $Quote $path.
+$Quote = ${function:ConvertTo-BashLiteral}
 
 #region Settings and checks
 
@@ -159,6 +161,7 @@ function Get-ToolVersions {
     [ordered]@{
         Kernel = (& uname -r)
         Processors = [Environment]::ProcessorCount
+        # The first line of /proc/meminfo is 'MemTotal: N kB', N in KiB.
         MemoryGiB = [math]::Round((Get-Content /proc/meminfo -TotalCount 1).Split(' ',
                 [StringSplitOptions]::RemoveEmptyEntries)[1] / 1MB, 1)
         PowerShell = $PSVersionTable.PSVersion.ToString()
@@ -166,7 +169,7 @@ function Get-ToolVersions {
         DockerLogDriver = $script:LogDriver
         Tar = (& tar --version | Select-Object -First 1)
         Zstd = (& zstd --version)
-        Restic = (& restic version 2>$null)
+        Restic = if (Get-Command restic -ErrorAction Ignore) { & restic version }
         Aws = if ($script:AwsCommand) { (& $script:AwsCommand --version 2>&1) -join ' ' }
     }
 }
@@ -192,164 +195,183 @@ function New-HelperContainer([string] $Volume) {
         "meshvolume.benchmark=$SessionId", '--volume', "${Volume}:/data", $Image, 'true')
 }
 
-function Invoke-Backup($Context, [string] $Id) {
-    $q = { param($text) ConvertTo-BashLiteral $text }
+# Returns the bash lines of one backup and what its restore needs: Archive (a file), Key (an
+# S3 object), Repository, and Container (a helper container to remove afterwards).
+function Get-BackupCommand($Context, [string] $Id, [string] $Folder) {
     $source = $Context.Source
-    $folder = Join-Path $Context.RunFolder $Id
-    New-Item -ItemType Directory -Path $folder | Out-Null
-    $archive = Join-Path $folder 'archive.tar.zst'
-    $artifact = @{ Archive = $archive }
-    $zstd = 'zstd -3 -T0 -q -c'
-    $container = $null
+    $volumeFolder = & $Quote $source.Mountpoint
+    $archive = Join-Path $Folder 'archive.tar.zst'
+    $flushArchive = "sync $(& $Quote $archive)"
+    $zstd = "zstd -3 -T0 -q -c > $(& $Quote $archive)"
+    $result = [pscustomobject]@{
+        Text = $null; Artifact = @{ Archive = $archive }; Container = $null
+    }
 
     switch ($Id) {
         { $_ -in 'MeshVolume', 'MeshVolumeEngine', 'MeshVolumeS3' } {
-            $repository = if ($Id -eq 'MeshVolumeS3') {
-                Get-S3Url "$($Context.S3Prefix)/meshvolume"
+            $repository = $Folder
+            if ($Id -eq 'MeshVolumeS3') {
+                $repository = Get-S3Url "$($Context.S3Prefix)/meshvolume"
             }
-            else { $folder }
             $parameters = @{ Name = $source.Name; Repository = $repository }
             if ($Id -eq 'MeshVolumeEngine') { $parameters.DataPath = 'Engine' }
-            $commandText = Get-MeshVolumeScript 'Backup-MeshVolume' $parameters
-            $artifact.Repository = $repository
+            $result.Text = Get-MeshVolumeScript 'Backup-MeshVolume' $parameters
+            $result.Artifact.Repository = $repository
         }
         'HostTar' {
-            $commandText = "tar -C $(& $q $source.Mountpoint) -cf - . | " +
-                "$zstd > $(& $q $archive)`nsync $(& $q $archive)"
+            $result.Text = "tar -C $volumeFolder -cf - . | $zstd`n$flushArchive"
         }
         { $_ -in 'DockerRunLog', 'DockerRunNoLog' } {
             $logOption = if ($Id -eq 'DockerRunNoLog') { '--log-driver none ' } else { '' }
-            $commandText = "docker run --rm --network none $logOption" +
-                "-v $(& $q "$($source.Name):/data") $(& $q $Image) tar -C /data -cf - . | " +
-                "$zstd > $(& $q $archive)`nsync $(& $q $archive)"
+            $mount = & $Quote "$($source.Name):/data"
+            $result.Text = "docker run --rm --network none $logOption-v $mount " +
+                "$(& $Quote $Image) tar -C /data -cf - . | $zstd`n$flushArchive"
         }
         'DockerCp' {
-            $container = New-HelperContainer $source.Name
-            $commandText = "docker cp $(& $q "${container}:/data") - | $zstd > $(& $q $archive)`n" +
-                "sync $(& $q $archive)"
+            $result.Container = New-HelperContainer $source.Name
+            $result.Text = "docker cp $(& $Quote "$($result.Container):/data") - | $zstd`n" +
+                $flushArchive
         }
         'Restic' {
-            $repository = Join-Path $folder 'repository'
-            $artifact.Repository = $repository
+            $repository = Join-Path $Folder 'repository'
+            $result.Artifact.Repository = $repository
             Invoke-Checked restic @('init', '--quiet', '--repo', $repository,
                 '--cache-dir', $Context.ResticCache) | Out-Null
             # Backing up '.' from inside the folder makes the snapshot's root the volume root.
-            $commandText = "cd $(& $q $source.Mountpoint)`nrestic backup --quiet --repo " +
-                "$(& $q $repository) --cache-dir $(& $q $Context.ResticCache) ."
+            $result.Text = "cd $volumeFolder`nrestic backup --quiet --repo " +
+                "$(& $Quote $repository) --cache-dir $(& $Quote $Context.ResticCache) ."
         }
         'AwsCopy' {
-            $archive = $Context.Artifacts['MeshVolume'].ArchivePath
-            if (-not $archive) {
+            $upload = $Context.Artifacts['MeshVolume'].ArchivePath
+            if (-not $upload) {
                 throw ('The MeshVolume backup of this round failed, so there is no archive to ' +
                     'upload.')
             }
             $key = "$($Context.S3Prefix)/aws/archive.tar.zst"
-            $artifact = @{ Archive = $archive; Key = $key }
-            $commandText = "$script:AwsCommand s3 cp $(& $q $archive) $(& $q (Get-S3Url $key)) " +
-                (Get-AwsArguments)
+            $result.Artifact = @{ Archive = $upload; Key = $key }
+            $result.Text = "$script:AwsCommand s3 cp $(& $Quote $upload) " +
+                "$(& $Quote (Get-S3Url $key)) $(Get-AwsArguments)"
         }
         'AwsStream' {
             $key = "$($Context.S3Prefix)/stream/archive.tar.zst"
-            $artifact = @{ Key = $key }
-            $commandText = "tar -C $(& $q $source.Mountpoint) -cf - . | $zstd | " +
-                "$script:AwsCommand s3 cp - $(& $q (Get-S3Url $key)) $(Get-AwsArguments)"
+            $result.Artifact = @{ Key = $key }
+            $result.Text = "tar -C $volumeFolder -cf - . | zstd -3 -T0 -q -c | " +
+                "$script:AwsCommand s3 cp - $(& $Quote (Get-S3Url $key)) $(Get-AwsArguments)"
         }
     }
+    $result
+}
 
+# Returns the size of what a backup stored: the archive file, the S3 object or the restic
+# repository.
+function Get-ArchiveBytes([string] $Id, $Artifact, $Child) {
+    switch ($Id) {
+        { $_ -like 'MeshVolume*' } { return $Child.ArchiveSize }
+        'Restic' {
+            return (Get-ChildItem $Artifact.Repository -Recurse -File |
+                    Measure-Object Length -Sum).Sum
+        }
+        'AwsStream' {
+            return [long](& $script:AwsCommand s3api head-object --query ContentLength `
+                    --bucket $env:MESHVOLUME_TEST_S3_BUCKET --key $Artifact.Key `
+                    --endpoint-url $env:AWS_ENDPOINT_URL_S3 --output text)
+        }
+        default { return (Get-Item $Artifact.Archive).Length }
+    }
+}
+
+function Invoke-Backup($Context, [string] $Id) {
+    $folder = Join-Path $Context.RunFolder $Id
+    New-Item -ItemType Directory -Path $folder | Out-Null
+    $command = Get-BackupCommand $Context $Id $folder
     try {
-        $measured = Invoke-MeasuredCommand -Script $commandText -Description "The $Id backup"
+        $measured = Invoke-MeasuredCommand -Script $command.Text -Description "The $Id backup"
     }
     finally {
-        if ($container) { & docker container rm --force $container *> $null }
+        if ($command.Container) { & docker container rm --force $command.Container *> $null }
     }
 
     $sample = New-Sample $measured
+    $child = $null
     if ($Id -like 'MeshVolume*') {
         $child = $measured.Output | ConvertFrom-Json
         $sample.ImportSeconds = $child.ImportSeconds
         $sample.CmdletSeconds = $child.CmdletSeconds
-        $sample.ArchiveBytes = $child.ArchiveSize
-        $artifact.BackupId = $child.Id
-        if ($Id -ne 'MeshVolumeS3') { $artifact.ArchivePath = Join-Path $folder $child.ArchiveName }
+        $command.Artifact.BackupId = $child.Id
+        if ($Id -ne 'MeshVolumeS3') {
+            $command.Artifact.ArchivePath = Join-Path $folder $child.ArchiveName
+        }
     }
-    elseif ($Id -eq 'Restic') {
-        $sample.ArchiveBytes = (Get-ChildItem $artifact.Repository -Recurse -File |
-                Measure-Object Length -Sum).Sum
-    }
-    elseif ($Id -eq 'AwsStream') {
-        $sample.ArchiveBytes = [long](& $script:AwsCommand s3api head-object `
-                --bucket $env:MESHVOLUME_TEST_S3_BUCKET --key $artifact.Key `
-                --endpoint-url $env:AWS_ENDPOINT_URL_S3 --query ContentLength --output text)
-    }
-    else {
-        $sample.ArchiveBytes = (Get-Item $artifact.Archive).Length
-    }
-    $Context.Artifacts[$Id] = $artifact
+    $sample.ArchiveBytes = Get-ArchiveBytes $Id $command.Artifact $child
+    $Context.Artifacts[$Id] = $command.Artifact
     $sample
 }
 
+# Returns the bash lines of one restore into the volume TargetName, and the helper container
+# to remove afterwards. Every restore into a volume ends with a flush of its file system.
+function Get-RestoreCommand($Context, [string] $Id, $Artifact, [string] $TargetName) {
+    $flush = "sync --file-system $(& $Quote $Context.VolumesRoot)"
+    $archive = if ($Artifact.ContainsKey('Archive')) { & $Quote $Artifact.Archive }
+    $result = [pscustomobject]@{ Text = $null; Container = $null }
+    $target = $null
+    if ($Id -notlike 'MeshVolume*' -and $Id -ne 'AwsCopy') {
+        $target = & $Quote (New-BenchmarkVolume -Name $TargetName -SessionId $SessionId).Mountpoint
+    }
+
+    switch ($Id) {
+        { $_ -in 'MeshVolume', 'MeshVolumeEngine', 'MeshVolumeS3' } {
+            $parameters = @{
+                VolumeName = $Context.Source.Name; Id = $Artifact.BackupId
+                Repository = $Artifact.Repository; TargetName = $TargetName; Confirm = $false
+            }
+            if ($Id -eq 'MeshVolumeEngine') { $parameters.DataPath = 'Engine' }
+            $result.Text = (Get-MeshVolumeScript 'Restore-MeshVolume' $parameters) + "`n$flush"
+        }
+        'HostTar' {
+            $result.Text = "zstd -dc $archive | tar -C $target -xf -`n$flush"
+        }
+        { $_ -in 'DockerRunLog', 'DockerRunNoLog' } {
+            $logOption = if ($Id -eq 'DockerRunNoLog') { '--log-driver none ' } else { '' }
+            $result.Text = "zstd -dc $archive | docker run -i --rm --network none $logOption" +
+                "-v $(& $Quote "${TargetName}:/data") $(& $Quote $Image) tar -C /data -xf -`n" +
+                $flush
+        }
+        'DockerCp' {
+            # The archive's entries start with data/, the folder the volume is mounted on.
+            $result.Container = New-HelperContainer $TargetName
+            $result.Text = "zstd -dc $archive | docker cp - " +
+                "$(& $Quote "$($result.Container):/")`n$flush"
+        }
+        'Restic' {
+            $repository = & $Quote $Artifact.Repository
+            $result.Text = "restic restore latest --quiet --repo $repository " +
+                "--cache-dir $(& $Quote $Context.ResticCache) --target $target`n$flush"
+        }
+        'AwsCopy' {
+            $download = & $Quote (Join-Path $Context.RunFolder 'aws-download.tar.zst')
+            $result.Text = "$script:AwsCommand s3 cp $(& $Quote (Get-S3Url $Artifact.Key)) " +
+                "$download $(Get-AwsArguments)`nsync $download"
+        }
+        'AwsStream' {
+            $result.Text = "$script:AwsCommand s3 cp $(& $Quote (Get-S3Url $Artifact.Key)) - " +
+                "$(Get-AwsArguments) | zstd -dc | tar -C $target -xf -`n$flush"
+        }
+    }
+    $result
+}
+
 function Invoke-Restore($Context, [string] $Id) {
-    $q = { param($text) ConvertTo-BashLiteral $text }
     $artifact = $Context.Artifacts[$Id]
     if (-not $artifact) {
         throw "The $Id backup of this round failed, so there is nothing to restore."
     }
     $targetName = "$($Context.Source.Name)-r$($Context.Run)-$($Id.ToLowerInvariant())"
-    $target = $null
-    $flush = "sync --file-system $(& $q $Context.VolumesRoot)"
-    $container = $null
-
-    if ($Id -notlike 'MeshVolume*' -and $Id -ne 'AwsCopy') {
-        $target = New-BenchmarkVolume -Name $targetName -SessionId $SessionId
-    }
-    $archive = if ($artifact.ContainsKey('Archive')) { $artifact.Archive }
-
-    switch ($Id) {
-        { $_ -in 'MeshVolume', 'MeshVolumeEngine', 'MeshVolumeS3' } {
-            $parameters = @{
-                VolumeName = $Context.Source.Name; Id = $artifact.BackupId
-                Repository = $artifact.Repository; TargetName = $targetName; Confirm = $false
-            }
-            if ($Id -eq 'MeshVolumeEngine') { $parameters.DataPath = 'Engine' }
-            $commandText = (Get-MeshVolumeScript 'Restore-MeshVolume' $parameters) + "`n$flush"
-        }
-        'HostTar' {
-            $commandText = "zstd -dc $(& $q $archive) | " +
-                "tar -C $(& $q $target.Mountpoint) -xf -`n$flush"
-        }
-        { $_ -in 'DockerRunLog', 'DockerRunNoLog' } {
-            $logOption = if ($Id -eq 'DockerRunNoLog') { '--log-driver none ' } else { '' }
-            $commandText = "zstd -dc $(& $q $archive) | " +
-                "docker run -i --rm --network none $logOption" +
-                "-v $(& $q "${targetName}:/data") $(& $q $Image) tar -C /data -xf -`n$flush"
-        }
-        'DockerCp' {
-            # The archive's entries start with data/, the folder the volume is mounted on.
-            $container = New-HelperContainer $targetName
-            $commandText = "zstd -dc $(& $q $archive) | " +
-                "docker cp - $(& $q "${container}:/")`n$flush"
-        }
-        'Restic' {
-            $commandText = "restic restore latest --quiet --repo $(& $q $artifact.Repository) " +
-                "--cache-dir $(& $q $Context.ResticCache) --target $(& $q $target.Mountpoint)`n" +
-                $flush
-        }
-        'AwsCopy' {
-            $download = Join-Path $Context.RunFolder 'aws-download.tar.zst'
-            $commandText = "$script:AwsCommand s3 cp $(& $q (Get-S3Url $artifact.Key)) " +
-                "$(& $q $download) $(Get-AwsArguments)`nsync $(& $q $download)"
-        }
-        'AwsStream' {
-            $commandText = "$script:AwsCommand s3 cp $(& $q (Get-S3Url $artifact.Key)) - " +
-                "$(Get-AwsArguments) | zstd -dc | tar -C $(& $q $target.Mountpoint) -xf -`n$flush"
-        }
-    }
-
+    $command = Get-RestoreCommand $Context $Id $artifact $targetName
     try {
-        $measured = Invoke-MeasuredCommand -Script $commandText -Description "The $Id restore"
+        $measured = Invoke-MeasuredCommand -Script $command.Text -Description "The $Id restore"
     }
     finally {
-        if ($container) { & docker container rm --force $container *> $null }
+        if ($command.Container) { & docker container rm --force $command.Container *> $null }
     }
 
     $sample = New-Sample $measured
@@ -359,7 +381,9 @@ function Invoke-Restore($Context, [string] $Id) {
         $sample.CmdletSeconds = $child.CmdletSeconds
         $sample.DataPath = $child.DataPath
     }
+
     if ($Id -eq 'AwsCopy') {
+        $download = Join-Path $Context.RunFolder 'aws-download.tar.zst'
         $expected = (Get-Item $artifact.Archive).Length
         $actual = (Get-Item $download).Length
         Remove-Item $download

@@ -41,7 +41,7 @@ param(
     # Peak RSS limit in MB (1,000,000 bytes) that the table checks against.
     [double] $LimitMB = 250,
 
-    # Optional JSON file for the results.
+    # JSON file for the results; defaults to benchmarks/results/memory-<time>.json.
     [string] $JsonPath
 )
 
@@ -51,6 +51,10 @@ Import-Module (Join-Path $PSScriptRoot 'BenchmarkTools.psm1') -Force
 Import-Module (Join-Path $PSScriptRoot '../tests/TestEnvironment.psm1') -Force
 
 $ModulePath = (Resolve-Path $ModulePath).Path
+if (-not $JsonPath) {
+    $timestamp = Get-Date -Format 'yyyyMMdd-HHmmss'
+    $JsonPath = Join-Path $PSScriptRoot "results/memory-$timestamp.json"
+}
 $SizeGiB = @($SizeGiB -split ',' | Where-Object { $_ } | ForEach-Object {
         $size = 0.0
         $parsed = [double]::TryParse($_, [Globalization.NumberStyles]::Float,
@@ -154,13 +158,14 @@ try {
     }
     $loadAfter = Get-LoadAverage
     Write-Host "Load average before $($loadBefore -join ', '), after $($loadAfter -join ', ')."
-    if ($JsonPath) {
-        [ordered]@{
-            Finished = (Get-Date).ToUniversalTime().ToString('o')
-            LoadAverageBefore = $loadBefore; LoadAverageAfter = $loadAfter
-            Seed = $Seed; LimitMB = $LimitMB; Results = $results
-        } | ConvertTo-Json -Depth 4 | Set-Content -Path $JsonPath -Encoding utf8
-    }
+    $folder = Split-Path $JsonPath
+    if ($folder -and -not (Test-Path $folder)) { New-Item -ItemType Directory $folder | Out-Null }
+    [ordered]@{
+        Finished = (Get-Date).ToUniversalTime().ToString('o')
+        LoadAverageBefore = $loadBefore; LoadAverageAfter = $loadAfter
+        Seed = $Seed; LimitMB = $LimitMB; Results = $results
+    } | ConvertTo-Json -Depth 4 | Set-Content -Path $JsonPath -Encoding utf8
+    Write-Host "Results: $JsonPath"
 }
 finally {
     Remove-BenchmarkVolume -SessionId $sessionId | Out-Null
