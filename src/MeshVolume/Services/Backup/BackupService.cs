@@ -92,16 +92,14 @@ namespace MeshVolume.Services.Backup
         {
             var hashing = new HashingStream(destination, leaveOpen: true);
             Stream compressed = null;
-            BackgroundWriteStream background = null;
             TarArchiveWriter tar = null;
             try
             {
-                // Compression runs on its own thread, so reading, hashing and tar framing use
-                // the other core.
+                // The compressing stream works on its own thread, so reading, hashing and tar
+                // framing use the other core.
                 compressed = ArchiveCompression.Create(
                     hashing, request.Compression, request.CompressionLevel, leaveOpen: true);
-                background = new BackgroundWriteStream(compressed, leaveOpen: true);
-                tar = new TarArchiveWriter(background, leaveOpen: true);
+                tar = new TarArchiveWriter(compressed, leaveOpen: true);
                 var recorder = new ManifestRecorder(manifest, tar, request.Progress);
                 if (host)
                 {
@@ -116,7 +114,6 @@ namespace MeshVolume.Services.Backup
 
                 await tar.FinishAsync(cancellationToken).ConfigureAwait(false);
                 tar.Dispose();
-                background.Dispose();
                 compressed.Dispose();
                 manifest.ArchiveSize = hashing.ByteCount;
                 manifest.ArchiveSha256 = hashing.GetSha256Hex();
@@ -126,7 +123,6 @@ namespace MeshVolume.Services.Backup
                 // Closing the streams of a failed backup writes into an upload that may be
                 // closed already; those errors would hide the failure the user must see.
                 DisposeQuietly(tar);
-                DisposeQuietly(background);
                 DisposeQuietly(compressed);
                 throw;
             }
