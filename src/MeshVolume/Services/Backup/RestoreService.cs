@@ -296,8 +296,10 @@ namespace MeshVolume.Services.Backup
             {
                 try
                 {
-                    using (Stream tar = ArchiveCompression.OpenRead(
+                    // Decompression reads ahead on its own thread while this one writes files.
+                    using (Stream decompressed = ArchiveCompression.OpenRead(
                         hashing, ParseCompression(manifest), leaveOpen: true))
+                    using (Stream tar = new BackgroundReadStream(decompressed, leaveOpen: true))
                     {
                         entries = host
                             ? await ExtractOnHostAsync(tar, volume.Mountpoint, request, cancellationToken)
