@@ -55,7 +55,7 @@ namespace MeshVolume.Commands
 
             // Once the pipeline stops, every Write* throws. The work is still waited for, so
             // its cleanup (removing a helper container, starting stopped containers) finishes
-            // before the cmdlet is disposed; then the stop is raised.
+            // before the cmdlet is disposed. Only then is the stop raised.
             PipelineStoppedException stopped = null;
             while (!task.IsCompleted)
             {
@@ -176,7 +176,7 @@ namespace MeshVolume.Commands
             Post(() => WriteVerbose(text));
         }
 
-        /// <summary>True when -Verbose or $VerbosePreference asks for verbose output.</summary>
+        /// <summary>True when -Verbose or $VerbosePreference requests verbose output.</summary>
         protected bool IsVerbose
         {
             get

@@ -48,12 +48,12 @@ namespace MeshVolume.Commands
                 string action = $"Restore backup {backup.Id} of '{backup.VolumeName}' from " +
                     $"{repository.Location}" + (Force ? ", replacing any contents" : "");
                 // Restoring into a volume that does not exist yet changes nothing that is there,
-                // so it asks for confirmation only when -Confirm is given.
+                // so it requests confirmation only when -Confirm is given.
                 var volumes = new VolumeService(Engine);
                 bool exists = RunAsync(token => volumes.TryInspectAsync(target, token)) != null;
                 bool whatIf = MyInvocation.BoundParameters.ContainsKey("WhatIf");
-                bool askedToConfirm = MyInvocation.BoundParameters.ContainsKey("Confirm");
-                bool confirmed = (Force || !exists) && !whatIf && !askedToConfirm
+                bool confirmRequested = MyInvocation.BoundParameters.ContainsKey("Confirm");
+                bool confirmed = (Force || !exists) && !whatIf && !confirmRequested
                     ? true
                     : ShouldProcess(target, action);
                 if (!confirmed)

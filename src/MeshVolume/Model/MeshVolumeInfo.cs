@@ -13,7 +13,7 @@ namespace MeshVolume.Model
         /// <summary>local or global.</summary>
         public string Scope { get; set; }
 
-        /// <summary>Folder on the engine's host that holds the data (local driver).</summary>
+        /// <summary>Folder on the engine's host that contains the data (local driver).</summary>
         public string Mountpoint { get; set; }
 
         public Dictionary<string, string> DriverOptions { get; set; }

@@ -20,7 +20,7 @@ namespace MeshVolume.Services
     public sealed class DockerEngine : IDisposable
     {
         // Oldest API version the module needs (Docker 20.10); newer engines are asked for
-        // their own version, capped at what the client library knows.
+        // their own version, capped at the newest version the client library supports.
         private static readonly Version MinimumApiVersion = new Version(1, 41);
         private static readonly Version MaximumApiVersion = new Version(1, 51);
 

@@ -109,12 +109,13 @@ namespace MeshVolume.Services
             }
             catch (Exception)
             {
-                // NOTE: a helper left behind carries the meshvolume.helper label; it holds no
-                // data and is removed by 'docker rm' or the next cleanup of that label.
+                // NOTE: a helper left behind is named meshvolume-helper-* and carries the
+                // meshvolume.helper label. It contains no data; nothing removes it automatically,
+                // so it stays until someone runs 'docker rm -f' on it.
             }
         }
 
-        // The helper image holds one text file: the container is never started, so it needs no
+        // The helper image contains one text file: the container is never started, so it needs no
         // program, and making it locally means nothing is ever pulled from a registry.
         private static async Task EnsureImageAsync(
             DockerEngine engine, CancellationToken cancellationToken)

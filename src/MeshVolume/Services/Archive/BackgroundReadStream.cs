@@ -121,7 +121,7 @@ namespace MeshVolume.Services.Archive
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
-                // Disposed while reading ahead: nobody reads the rest.
+                // The stream was disposed while reading ahead, so the rest is not needed.
             }
             catch (Exception ex)
             {

@@ -107,7 +107,7 @@ namespace MeshVolume.Services.Backup
         }
 
         /// <summary>
-        /// Reads a backup's manifest without its entry list, which holds one record per file
+        /// Reads a backup's manifest without its entry list, which has one record per file
         /// and can run to many megabytes: listing backups needs only the fields before it.
         /// </summary>
         public async Task<MeshVolumeBackupInfo> LoadSummaryAsync(

@@ -121,7 +121,7 @@ namespace MeshVolume.Services.Backup
             catch (Exception)
             {
                 // Closing the streams of a failed backup writes into an upload that may be
-                // closed already; those errors would hide the failure the user must see.
+                // closed already. Those errors would hide the failure the user must see.
                 DisposeQuietly(tar);
                 DisposeQuietly(compressed);
                 throw;

@@ -20,8 +20,8 @@ namespace MeshVolume.Services.Backup
         };
 
         // The serializer writes properties in declaration order with two-space indentation,
-        // so the entry list, declared last, starts at this marker; inside a JSON string a line
-        // break is always escaped, so the marker cannot occur in a path.
+        // so the entry list, declared last, starts at this marker. A line break inside a JSON
+        // string is always escaped, so the marker cannot occur in a path.
         private static readonly byte[] EntriesMarker = Encoding.UTF8.GetBytes("\n  \"entries\":");
 
         public static byte[] Serialize(BackupManifest manifest)

@@ -113,10 +113,10 @@ namespace MeshVolume.Services.Backup
             return outcome;
         }
 
-        // Driver options such as a bind or NFS device name the storage that holds the data, so
+        // Driver options such as a bind or NFS device name the storage that contains the data, so
         // a copy under another name with the same options would write into the original's
         // storage. Such a copy is created as a plain local volume instead. The new volume is
-        // checked to be empty, because options can also point at storage that holds data.
+        // checked to be empty, because options can also point at storage that already contains files.
         private async Task<VolumeResponse> CreateTargetAsync(
             RestoreRequest request, string target, CancellationToken cancellationToken)
         {

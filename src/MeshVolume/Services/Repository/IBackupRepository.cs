@@ -61,7 +61,7 @@ namespace MeshVolume.Services.Repository
         }
     }
 
-    /// <summary>A folder or S3 location that holds backups.</summary>
+    /// <summary>A folder or S3 location that contains backups.</summary>
     public interface IBackupRepository : IDisposable
     {
         /// <summary>Location as the user wrote it: a full folder path or s3://bucket/prefix.</summary>
